@@ -1,0 +1,71 @@
+import Fastify, { type FastifyServerOptions } from 'fastify'
+import { serializerCompiler } from 'fastify-type-provider-zod'
+import type { Config } from './config.ts'
+import { auth } from './http/plugins/auth.ts'
+import { docs } from './http/plugins/docs.ts'
+import { metrics } from './http/plugins/metrics.ts'
+import { problemDetails } from './http/plugins/problem-details.ts'
+import { security } from './http/plugins/security.ts'
+import { auditRoutes } from './http/routes/audit.ts'
+import { healthRoutes } from './http/routes/health.ts'
+import { keyRoutes } from './http/routes/keys.ts'
+import { registryRoutes } from './http/routes/registry.ts'
+import { reviewRoutes } from './http/routes/reviews.ts'
+import { screeningRoutes } from './http/routes/screenings.ts'
+import type { App } from './http/types.ts'
+import { validatorCompiler } from './http/validation.ts'
+import { genReqId, loggerOptions } from './logger.ts'
+import type { Services } from './services/index.ts'
+
+export interface AppOptions {
+  config: Config
+  services: Services
+  logger?: FastifyServerOptions['logger'] | undefined
+}
+
+/** The whole HTTP application, in registration order, without listening. */
+export async function buildApp({ config, services, logger }: AppOptions): Promise<App & { drain(): void }> {
+  const app = Fastify({
+    logger: logger ?? loggerOptions(config),
+    genReqId,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    connectionTimeout: 30_000,
+    requestTimeout: 60_000,
+    keepAliveTimeout: 72_000,
+    return503OnClosing: true,
+    ajv: undefined,
+  }).withTypeProvider() as unknown as App
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+
+  const state = { draining: false }
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+
+  await app.register(problemDetails)
+  await app.register(metrics)
+  await app.register(docs)
+  await app.register(auth, { keys: services.keys })
+  await app.register(security, { config })
+
+  await healthRoutes(app, services, state)
+  await screeningRoutes(app, services)
+  await reviewRoutes(app, services)
+  await registryRoutes(app, services)
+  await auditRoutes(app, services)
+  await keyRoutes(app, services)
+
+  app.addHook('onClose', async () => {
+    state.draining = true
+    await services.committer.close()
+  })
+  await app.ready()
+  // Fails at start-up, not on the first /docs visit, when a schema cannot be rendered as OpenAPI.
+  app.swagger()
+  return Object.assign(app, {
+    drain: () => {
+      state.draining = true
+    },
+  })
+}

@@ -1,0 +1,117 @@
+import { createReadStream } from 'node:fs'
+import { createInterface } from 'node:readline'
+import { parseArgs } from 'node:util'
+import { ConfigError, loadConfig } from '../config.ts'
+import { type AuditEvent, ChainVerifier } from '../core/audit-chain.ts'
+import { openDatabase } from '../db/client.ts'
+import { openRuntime } from '../runtime.ts'
+import { cliActor, ROLES, type Role } from '../services/actor.ts'
+
+const USAGE = `usage: npm run --silent cli -- <command>
+  migrate                                      apply database migrations
+  keys create --role <${ROLES.join('|')}> --name <name>   create an API key; the secret is the last line
+  keys list                                    list keys (never secrets)
+  keys revoke <id>                             revoke a key
+  audit verify <file.ndjson>                   verify an exported audit log offline`
+
+class UsageError extends Error {}
+
+/** Verifies an NDJSON export line by line, without the database. */
+export async function verifyFile(path: string) {
+  const lines = createInterface({
+    input: createReadStream(path, 'utf8'),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  })
+  let verifier: ChainVerifier | null = null
+  let lineNo = 0
+  let lastSequence = 0
+  for await (const line of lines) {
+    lineNo++
+    if (line.trim() === '') continue
+    let event: AuditEvent
+    try {
+      event = JSON.parse(line) as AuditEvent
+    } catch {
+      verifier ??= new ChainVerifier(null)
+      verifier.failAt(lastSequence + 1, `line ${lineNo} is not valid JSON`)
+      break
+    }
+    // An export that starts mid-chain can only check links from its first event on.
+    verifier ??= new ChainVerifier(
+      event.sequence > 1 ? { sequence: event.sequence - 1, hash: event.prevHash } : null,
+    )
+    lastSequence = event.sequence
+    if (!verifier.push(event)) break
+  }
+  return (verifier ?? new ChainVerifier(null)).verdict()
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [group, action, ...rest] = argv
+  if (group === 'audit' && action === 'verify') {
+    if (!rest[0]) throw new UsageError('audit verify needs a file')
+    const verdict = await verifyFile(rest[0])
+    console.log(JSON.stringify(verdict))
+    if (!verdict.ok)
+      console.error(`chain broken at sequence ${verdict.firstBrokenSequence}: ${verdict.reason}`)
+    return verdict.ok ? 0 : 1
+  }
+  const config = loadConfig()
+  if (group === 'migrate') {
+    const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR })
+    try {
+      await database.migrate()
+      console.log(`migrations applied (${database.driver})`)
+    } finally {
+      await database.close()
+    }
+    return 0
+  }
+  if (group !== 'keys') throw new UsageError(`unknown command ${group ?? ''}`)
+  const runtime = await openRuntime(config)
+  try {
+    const { keys } = runtime.services
+    if (action === 'create') {
+      const { values } = parseArgs({
+        args: rest,
+        options: { role: { type: 'string' }, name: { type: 'string' } },
+      })
+      if (!values.role || !ROLES.includes(values.role as Role))
+        throw new UsageError(`--role must be one of ${ROLES.join(', ')}`)
+      if (!values.name?.trim()) throw new UsageError('--name is required')
+      const { key, secret } = await keys.create(values.role as Role, values.name.trim(), cliActor())
+      console.log(`created key ${key.id} (${key.role}, ${key.name}); the secret below is shown once:`)
+      console.log(secret)
+    } else if (action === 'list') {
+      for (const k of await keys.list())
+        console.log(
+          [
+            k.id,
+            k.role,
+            k.name,
+            k.prefix,
+            k.createdAt,
+            k.lastUsedAt ?? '-',
+            k.revokedAt ? `revoked ${k.revokedAt}` : 'active',
+          ].join('\t'),
+        )
+    } else if (action === 'revoke') {
+      if (!rest[0]) throw new UsageError('keys revoke needs a key id')
+      const k = await keys.revoke(rest[0], cliActor())
+      console.log(`revoked ${k.id} at ${k.revokedAt}`)
+    } else throw new UsageError(`unknown keys command ${action ?? ''}`)
+    return 0
+  } finally {
+    await runtime.close()
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    if (err instanceof UsageError) console.error(`${err.message}\n${USAGE}`)
+    else if (err instanceof ConfigError) console.error(err.message)
+    else console.error(err instanceof Error ? err.message : err)
+    process.exit(2)
+  },
+)

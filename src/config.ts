@@ -1,0 +1,53 @@
+import { z } from 'zod'
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+const positiveInt = z.coerce.number().int().positive()
+
+const ConfigSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  /** Requests per key (or per IP before authentication) per RATE_LIMIT_WINDOW_MS. */
+  RATE_LIMIT_MAX: positiveInt.default(60_000),
+  RATE_LIMIT_WINDOW_MS: positiveInt.default(60_000),
+  BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
+  /** Event-loop delay above which new requests are shed with 503. */
+  MAX_EVENT_LOOP_DELAY_MS: positiveInt.default(1_000),
+  SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+  /** How often an instance checks whether another one activated a registry version. */
+  REGISTRY_POLL_MS: positiveInt.default(2_000),
+  /** Group commit: how long the audit writer waits to gather a batch, and its largest batch. */
+  AUDIT_FLUSH_MS: z.coerce.number().min(0).max(1_000).default(2),
+  AUDIT_MAX_BATCH: positiveInt.max(1_000).default(100),
+  PG_POOL_SIZE: positiveInt.max(200).default(10),
+})
+
+export type Config = Readonly<z.infer<typeof ConfigSchema>>
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/** The only reader of process.env: every setting is validated here, once, at start-up. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const picked: Record<string, string> = {}
+  for (const key of Object.keys(ConfigSchema.shape)) {
+    const value = env[key]
+    if (value !== undefined && value !== '') picked[key] = value
+  }
+  const parsed = ConfigSchema.safeParse(picked)
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`)
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`)
+  }
+  return Object.freeze(parsed.data)
+}
+
+/** Variables documented in README and .env.example, with their meaning. */
+export const CONFIG_KEYS = Object.keys(ConfigSchema.shape)

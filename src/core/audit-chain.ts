@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto'
+import canonicalizeModule from 'canonicalize'
+
+// canonicalize 2.x is CommonJS whose typings declare an ES default export; under nodenext the default is
+// module.exports itself. (3.x+ is ESM but requires Node 22.)
+const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined
+
+export const GENESIS_HASH = `sha256:${'0'.repeat(64)}`
+
+export type AuditAction =
+  | 'screening.created'
+  | 'review.resolved'
+  | 'registry.imported'
+  | 'registry.activated'
+  | 'key.created'
+  | 'key.revoked'
+
+export interface AuditActor {
+  keyId: string | null
+  name: string
+  role: string
+}
+
+/** An audit event exactly as exported and hashed (the export adds `hash`). */
+export interface AuditEventBody {
+  sequence: number
+  at: string
+  action: AuditAction
+  actor: AuditActor
+  subject: Record<string, string>
+  decision: string | null
+  registryVersion: string | null
+  requestId: string | null
+  payload: unknown
+  prevHash: string
+}
+
+export interface AuditEvent extends AuditEventBody {
+  hash: string
+}
+
+/** hash = sha256(prevHash + RFC 8785 canonical JSON of the event without its hash). */
+export function hashEvent(body: AuditEventBody): string {
+  const canonical = canonicalize(body)
+  if (canonical === undefined) throw new Error('audit event cannot be canonicalised')
+  return `sha256:${createHash('sha256').update(body.prevHash).update(canonical).digest('hex')}`
+}
+
+export interface ChainVerdict {
+  ok: boolean
+  checked: number
+  firstBrokenSequence: number | null
+  reason: string | null
+}
+
+/**
+ * Checks events in order: each hash recomputes, each links to the previous hash, and sequences have no
+ * gaps. `previous` is the event before the first one checked (null when starting at sequence 1).
+ */
+export class ChainVerifier {
+  private checked = 0
+  private broken: { sequence: number; reason: string } | null = null
+
+  constructor(private previous: { sequence: number; hash: string } | null) {}
+
+  push(event: AuditEvent): boolean {
+    if (this.broken) return false
+    this.checked++
+    const fail = (reason: string) => {
+      this.broken = { sequence: event.sequence, reason }
+      return false
+    }
+    const expectedSequence = this.previous
+      ? this.previous.sequence + 1
+      : event.sequence === 1
+        ? 1
+        : event.sequence
+    if (!this.previous && event.sequence === 1 && event.prevHash !== GENESIS_HASH)
+      return fail('first event does not start from the genesis hash')
+    if (event.sequence !== expectedSequence)
+      return fail(`sequence ${event.sequence} follows ${this.previous?.sequence}: gap or reordering`)
+    if (this.previous && event.prevHash !== this.previous.hash)
+      return fail(`prevHash does not match the hash of sequence ${this.previous.sequence}`)
+    const { hash, ...body } = event
+    if (hashEvent(body) !== hash) return fail('hash does not match the event content')
+    this.previous = { sequence: event.sequence, hash }
+    return true
+  }
+
+  /** Call when the input ended early or could not be read. */
+  failAt(sequence: number, reason: string): void {
+    if (!this.broken) this.broken = { sequence, reason }
+  }
+
+  verdict(): ChainVerdict {
+    return {
+      ok: this.broken === null,
+      checked: this.checked,
+      firstBrokenSequence: this.broken?.sequence ?? null,
+      reason: this.broken?.reason ?? null,
+    }
+  }
+}

@@ -1,0 +1,272 @@
+import { advisoryMessage, type MessageContext, reasonMessage } from './messages.ts'
+import type { RegistryGroup, RegistryMeasure } from './registry-document.ts'
+import type { HsHit, RegistrySnapshot } from './snapshot.ts'
+import { foldText } from './text.ts'
+import {
+  type Advisory,
+  type AdvisoryCode,
+  type DeclarationResult,
+  type Direction,
+  type LineResult,
+  type Matched,
+  maxOutcome,
+  type Outcome,
+  type PreparedDeclaration,
+  type PreparedLine,
+  type Purpose,
+  type Reason,
+  type ReasonCode,
+} from './types.ts'
+
+/** Below this mass fraction a component of a group without a numeric limit is a possible trace. */
+export const TRACE_REVIEW_THRESHOLD = 0.001
+
+const MEASURE_RANK: Record<RegistryMeasure['type'], number> = { ban: 3, permit: 2, watch: 1 }
+
+/** The strictest measure of the group in force on `asOf` for `direction`, if any. */
+export function measureInForce(
+  group: RegistryGroup,
+  asOf: string,
+  direction: Direction,
+): RegistryMeasure | undefined {
+  let best: RegistryMeasure | undefined
+  for (const m of group.measures) {
+    if (m.validFrom > asOf || (m.validTo !== null && m.validTo < asOf) || !m.directions.includes(direction))
+      continue
+    if (!best || MEASURE_RANK[m.type] > MEASURE_RANK[best.type]) best = m
+  }
+  return best
+}
+
+interface Verdict {
+  code: ReasonCode
+  outcome: Outcome
+  exemptUntil?: string
+}
+
+/**
+ * What a match on a listed identifier means on that day: a ban blocks unless a lab purpose or an open
+ * exempt use turns it into a question; a permit or a watch entry is always a question.
+ */
+function verdictFor(base: ReasonCode, measure: RegistryMeasure, purpose: Purpose, asOf: string): Verdict {
+  if (measure.type === 'permit') return { code: 'PERMIT_REQUIRED', outcome: 'REVIEW' }
+  if (measure.type === 'watch') return { code: 'LISTED_NO_CHINA_MEASURE', outcome: 'REVIEW' }
+  if (purpose !== 'commercial') return { code: 'LAB_SCALE_EXEMPTION', outcome: 'REVIEW' }
+  for (const ex of measure.exemptions)
+    if (ex.from <= asOf && asOf <= ex.until)
+      return { code: 'EXEMPTION_MAY_APPLY', outcome: 'REVIEW', exemptUntil: ex.until }
+  return { code: base, outcome: 'BLOCK' }
+}
+
+class LineScreen {
+  readonly reasons: Reason[] = []
+  readonly advisories: Advisory[] = []
+  private readonly seen = new Set<string>()
+  private readonly measures = new Map<string, RegistryMeasure | null>()
+
+  constructor(
+    private readonly line: PreparedLine,
+    private readonly direction: Direction,
+    private readonly asOf: string,
+  ) {}
+
+  measureOf(group: RegistryGroup): RegistryMeasure | undefined {
+    let m = this.measures.get(group.id)
+    if (m === undefined) {
+      m = measureInForce(group, this.asOf, this.direction) ?? null
+      this.measures.set(group.id, m)
+    }
+    return m ?? undefined
+  }
+
+  private once(key: string): boolean {
+    if (this.seen.has(key)) return false
+    this.seen.add(key)
+    return true
+  }
+
+  listed(group: RegistryGroup, base: ReasonCode, matched: Matched): void {
+    const measure = this.measureOf(group)
+    if (!measure) return
+    this.reason(group, measure, verdictFor(base, measure, this.line.purpose, this.asOf), matched)
+  }
+
+  reason(
+    group: RegistryGroup,
+    measure: RegistryMeasure,
+    verdict: Verdict,
+    matched: Matched,
+    extra?: Partial<MessageContext>,
+  ): void {
+    if (!this.once(`${verdict.code}|${group.id}|${matched.field}|${matched.value}`)) return
+    const context: MessageContext = {
+      group,
+      measure,
+      matched,
+      direction: this.direction,
+      asOf: this.asOf,
+      exemptUntil: verdict.exemptUntil,
+      ...extra,
+    }
+    this.reasons.push({
+      code: verdict.code,
+      outcome: verdict.outcome,
+      substanceId: group.id,
+      substance: group.names,
+      matched,
+      legalBasis: measure.legalBasis,
+      message: reasonMessage(verdict.code, context),
+    })
+  }
+
+  advisory(
+    code: AdvisoryCode,
+    group: RegistryGroup,
+    matched: Matched,
+    extra?: Partial<MessageContext>,
+  ): void {
+    if (!this.measureOf(group) || !this.once(`${code}|${group.id}|${matched.field}|${matched.value}`)) return
+    this.advisories.push({
+      code,
+      substanceId: group.id,
+      substance: group.names,
+      matched,
+      message: advisoryMessage(code, {
+        group,
+        matched,
+        direction: this.direction,
+        asOf: this.asOf,
+        ...extra,
+      }),
+    })
+  }
+}
+
+function screenLine(
+  line: PreparedLine,
+  snapshot: RegistrySnapshot,
+  direction: Direction,
+  asOf: string,
+): LineResult {
+  const s = new LineScreen(line, direction, asOf)
+  let anyDeclaredCasListed = false
+
+  for (const cas of line.casNumbers) {
+    const hits = snapshot.cas.get(cas)
+    if (!hits) continue
+    anyDeclaredCasListed = true
+    const matched: Matched = { field: 'casNumbers', value: cas, kind: 'cas-exact' }
+    for (const { group, entry } of hits) {
+      if (entry.scope === 'review') {
+        const measure = s.measureOf(group)
+        if (measure) s.reason(group, measure, { code: 'CAS_REVIEW_LISTED', outcome: 'REVIEW' }, matched)
+      } else s.listed(group, 'CAS_LISTED', matched)
+    }
+  }
+
+  for (const component of line.components) {
+    const hits = snapshot.cas.get(component.cas)
+    if (!hits) continue
+    anyDeclaredCasListed = true
+    const matched: Matched = { field: 'components', value: component.cas, kind: 'cas-exact' }
+    const fraction = component.massFraction
+    for (const { group, entry } of hits) {
+      const measure = s.measureOf(group)
+      if (!measure) continue
+      if (entry.scope === 'review') {
+        s.reason(group, measure, { code: 'CAS_REVIEW_LISTED', outcome: 'REVIEW' }, matched)
+      } else if (fraction === undefined) {
+        s.listed(group, 'CAS_LISTED', matched)
+      } else if (group.traceLimit !== null) {
+        if (fraction < group.traceLimit)
+          s.advisory('TRACE_BELOW_LIMIT', group, matched, {
+            traceLimit: group.traceLimit,
+            massFraction: fraction,
+          })
+        else s.listed(group, 'CAS_LISTED', matched)
+      } else if (fraction < TRACE_REVIEW_THRESHOLD) {
+        s.reason(group, measure, { code: 'TRACE_REVIEW', outcome: 'REVIEW' }, matched, {
+          massFraction: fraction,
+        })
+      } else s.listed(group, 'CAS_LISTED', matched)
+    }
+  }
+
+  screenHs(s, line, snapshot, anyDeclaredCasListed)
+
+  if (line.description) {
+    const folded = foldText(line.description)
+    const byGroup = new Map<string, { name: string; length: number; hit: { group: RegistryGroup } }>()
+    for (const m of snapshot.names.find(folded)) {
+      const previous = byGroup.get(m.value.group.id)
+      if (!previous || m.end - m.start > previous.length)
+        byGroup.set(m.value.group.id, { name: m.name, length: m.end - m.start, hit: m.value })
+    }
+    for (const { name, hit } of byGroup.values()) {
+      const measure = s.measureOf(hit.group)
+      if (measure)
+        s.reason(
+          hit.group,
+          measure,
+          { code: 'NAME_MENTIONED', outcome: 'REVIEW' },
+          {
+            field: 'description',
+            value: name,
+            kind: 'name',
+          },
+        )
+    }
+  }
+
+  let decision: Outcome = 'ALLOW'
+  for (const r of s.reasons) decision = maxOutcome(decision, r.outcome)
+  return { lineNo: line.lineNo, decision, reasons: s.reasons, advisories: s.advisories }
+}
+
+function screenHs(
+  s: LineScreen,
+  line: PreparedLine,
+  snapshot: RegistrySnapshot,
+  anyDeclaredCasListed: boolean,
+): void {
+  const code = line.hsDigits
+  // Longest matching prefix per group and rule kind: 2908199023 designates Na-PCP, 290819 is only residual.
+  const best = new Map<string, HsHit & { length: number }>()
+  for (const length of snapshot.hsLengths) {
+    if (length > code.length) continue
+    const hits = snapshot.hs.get(code.slice(0, length))
+    if (!hits) continue
+    for (const hit of hits) {
+      const key = `${hit.group.id}|${hit.rule.kind}`
+      if (!best.has(key)) best.set(key, { ...hit, length })
+    }
+  }
+  if (best.size === 0) return
+  const declaresNothing = line.casNumbers.length === 0 && line.components.length === 0
+  for (const { group, rule, length } of best.values()) {
+    const matched: Matched = { field: 'hsCode', value: code, kind: `hs-prefix-${length}` }
+    if (rule.kind === 'designates') s.listed(group, 'HS_DESIGNATES_SUBSTANCE', matched)
+    else if (rule.kind === 'article') s.advisory('ARTICLE_MAY_CONTAIN', group, matched)
+    else if (!best.has(`${group.id}|designates`)) {
+      const measure = s.measureOf(group)
+      if (!measure) continue
+      if (declaresNothing) s.reason(group, measure, { code: 'HS_MAY_CONTAIN', outcome: 'REVIEW' }, matched)
+      else if (!anyDeclaredCasListed) s.advisory('HS_RESIDUAL_CAS_DECLARED', group, matched)
+    }
+  }
+}
+
+/** Pure: the same declaration and snapshot always give the same result. */
+export function screenDeclaration(
+  declaration: PreparedDeclaration,
+  snapshot: RegistrySnapshot,
+): DeclarationResult {
+  let decision: Outcome = 'ALLOW'
+  const lines: LineResult[] = []
+  for (const line of declaration.lines) {
+    const result = screenLine(line, snapshot, declaration.direction, declaration.asOf)
+    decision = maxOutcome(decision, result.decision)
+    lines.push(result)
+  }
+  return { decision, lines }
+}

@@ -1,0 +1,107 @@
+import { z } from 'zod'
+import { parseCas } from './cas.ts'
+import { parseHsCode } from './hs.ts'
+import type { PreparedDeclaration } from './types.ts'
+
+/** NUL cannot be stored in PostgreSQL text or jsonb; refusing it here keeps a bad byte from becoming a 503. */
+const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((s) => !s.includes('\u0000'), { message: 'must not contain NUL characters' })
+
+const casNumber = z.string().superRefine((value, ctx) => {
+  const parsed = parseCas(value)
+  if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.message, params: { code: parsed.code } })
+})
+
+const hsCode = z.string().superRefine((value, ctx) => {
+  const parsed = parseHsCode(value)
+  if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.message, params: { code: parsed.code } })
+})
+
+export const PURPOSES = ['commercial', 'laboratory-research', 'reference-standard'] as const
+
+const Component = z.strictObject({
+  cas: casNumber.describe('CAS number of the component; hyphenated, plain or zero-padded'),
+  name: text(200).optional(),
+  massFraction: z
+    .number()
+    .gt(0)
+    .lte(1)
+    .optional()
+    .describe('share by mass in (0, 1]; absent = intentionally added'),
+})
+
+const Line = z.strictObject({
+  lineNo: z.number().int().positive().max(1_000_000),
+  hsCode: hsCode.describe('4, 6, 8, 10 or 13 digits with optional ".", space or "-" separators'),
+  casNumbers: z.array(casNumber).max(20).optional(),
+  description: text(500).optional(),
+  purpose: z.enum(PURPOSES).optional().describe('default commercial'),
+  components: z.array(Component).max(50).optional(),
+})
+
+export const ScreeningRequestSchema = z
+  .strictObject({
+    declaration: z.strictObject({
+      id: text(64).min(1).describe('the caller’s reference (报关单号 or any id); echoed back'),
+      direction: z.enum(['import', 'export']),
+      date: z.iso
+        .date()
+        .optional()
+        .describe('the day the decision applies to; default today in Asia/Shanghai'),
+      declarant: text(64).optional(),
+      tradeCountry: z
+        .string()
+        .regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2 code, upper case')
+        .optional(),
+    }),
+    lines: z.array(Line).min(1).max(100),
+  })
+  .superRefine((request, ctx) => {
+    const seen = new Map<number, number>()
+    request.lines.forEach((line, i) => {
+      const first = seen.get(line.lineNo)
+      if (first !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['lines', i, 'lineNo'],
+          message: `lineNo ${line.lineNo} repeats /lines/${first}/lineNo`,
+          params: { code: 'DUPLICATE_LINE_NO' },
+        })
+      else seen.set(line.lineNo, i)
+    })
+  })
+  .meta({ id: 'ScreeningRequest' })
+
+export type ScreeningRequest = z.infer<typeof ScreeningRequestSchema>
+
+/** Turns a validated request into the normalised form the matcher reads. */
+export function prepareDeclaration(request: ScreeningRequest, asOf: string): PreparedDeclaration {
+  const cas = (value: string) => {
+    const parsed = parseCas(value)
+    if (!parsed.ok) throw new Error(`unvalidated CAS reached the core: ${value}`)
+    return parsed.cas
+  }
+  return {
+    direction: request.declaration.direction,
+    asOf,
+    lines: request.lines.map((line) => {
+      const hs = parseHsCode(line.hsCode)
+      if (!hs.ok) throw new Error(`unvalidated HS code reached the core: ${line.hsCode}`)
+      return {
+        lineNo: line.lineNo,
+        hsDigits: hs.digits,
+        casNumbers: (line.casNumbers ?? []).map(cas),
+        description: line.description,
+        purpose: line.purpose ?? 'commercial',
+        components: (line.components ?? []).map((c) => ({
+          cas: cas(c.cas),
+          name: c.name,
+          massFraction: c.massFraction,
+        })),
+      }
+    }),
+  }
+}

@@ -1,0 +1,70 @@
+import { parseCas } from './cas.ts'
+import { NameMatcher } from './name-matcher.ts'
+import type { RegistryCas, RegistryDocument, RegistryGroup, RegistryHsRule } from './registry-document.ts'
+
+export interface CasHit {
+  group: RegistryGroup
+  entry: RegistryCas
+}
+export interface HsHit {
+  group: RegistryGroup
+  rule: RegistryHsRule
+}
+export interface NameHit {
+  group: RegistryGroup
+  reviewOnly: boolean
+}
+
+/** The active registry, indexed once per activation and never mutated: screenings share it freely. */
+export interface RegistrySnapshot {
+  readonly version: string
+  /** `sha256:<hex>` of the canonical document. */
+  readonly hash: string
+  readonly document: RegistryDocument
+  readonly groups: ReadonlyMap<string, RegistryGroup>
+  readonly cas: ReadonlyMap<string, readonly CasHit[]>
+  readonly hs: ReadonlyMap<string, readonly HsHit[]>
+  /** Distinct prefix lengths in the HS index, longest first. */
+  readonly hsLengths: readonly number[]
+  readonly names: NameMatcher<NameHit>
+}
+
+export function buildSnapshot(document: RegistryDocument, hash: string): RegistrySnapshot {
+  const groups = new Map<string, RegistryGroup>()
+  const cas = new Map<string, CasHit[]>()
+  const hs = new Map<string, HsHit[]>()
+  const names: { name: string; value: NameHit }[] = []
+  const push = <K, V>(map: Map<K, V[]>, key: K, value: V) => {
+    const list = map.get(key)
+    if (list) list.push(value)
+    else map.set(key, [value])
+  }
+  for (const group of document.groups) {
+    groups.set(group.id, group)
+    for (const entry of group.cas) {
+      const parsed = parseCas(entry.number)
+      if (parsed.ok) push(cas, parsed.cas, { group, entry })
+    }
+    for (const rule of group.hsRules) push(hs, rule.prefix, { group, rule })
+    const listed = [
+      group.names.zh,
+      group.names.en,
+      ...group.abbreviations,
+      ...group.synonyms,
+      ...group.tradeNames,
+    ]
+    for (const name of new Set(listed)) names.push({ name, value: { group, reviewOnly: false } })
+    for (const name of new Set(group.reviewNames)) names.push({ name, value: { group, reviewOnly: true } })
+  }
+  const hsLengths = [...new Set([...hs.keys()].map((k) => k.length))].sort((a, b) => b - a)
+  return {
+    version: document.version,
+    hash,
+    document,
+    groups,
+    cas,
+    hs,
+    hsLengths,
+    names: new NameMatcher(names),
+  }
+}

@@ -1,0 +1,88 @@
+import { mkdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { PGlite } from '@electric-sql/pglite'
+import type { SQL } from 'drizzle-orm'
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres'
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator'
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
+import pg from 'pg'
+import * as schema from './schema.ts'
+
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url))
+/** Serialises migrations between processes sharing one PostgreSQL server. */
+const MIGRATION_LOCK_KEY = 7_417_001
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>
+/** A transaction handle; it offers the same query API as Db. */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
+export type Queryable = Db | Tx
+
+export interface Database {
+  readonly db: Db
+  readonly driver: 'pg' | 'pglite'
+  /** Round trip to the server; throws when it does not answer. */
+  ping(): Promise<void>
+  /** Applies the committed migrations; several processes may call it at once. */
+  migrate(): Promise<void>
+  close(): Promise<void>
+}
+
+export interface DatabaseOptions {
+  databaseUrl?: string | undefined
+  /** PGlite directory; `memory://` keeps it in memory (tests). */
+  dataDir: string
+  poolSize?: number
+  onPoolError?: (err: Error) => void
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: 5_000,
+    })
+    // An idle client that loses its connection must not crash the process; the next query reconnects.
+    pool.on('error', (err) => options.onPoolError?.(err))
+    const db = drizzlePg(pool, { schema }) as unknown as Db
+    return {
+      db,
+      driver: 'pg',
+      ping: async () => {
+        await pool.query('select 1')
+      },
+      migrate: async () => {
+        // drizzle's migrator takes no lock, so two servers starting together could both apply a migration.
+        const client = new pg.Client({ connectionString: options.databaseUrl })
+        await client.connect()
+        try {
+          await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY])
+          await migratePg(drizzlePg(client), { migrationsFolder: MIGRATIONS_FOLDER })
+        } finally {
+          await client.end()
+        }
+      },
+      close: () => pool.end(),
+    }
+  }
+  if (options.dataDir !== 'memory://') mkdirSync(options.dataDir, { recursive: true })
+  const client = await PGlite.create(options.dataDir === 'memory://' ? undefined : options.dataDir)
+  const db = drizzlePglite(client, { schema }) as unknown as Db
+  return {
+    db,
+    driver: 'pglite',
+    ping: async () => {
+      await client.query('select 1')
+    },
+    migrate: () => migratePglite(drizzlePglite(client), { migrationsFolder: MIGRATIONS_FOLDER }),
+    close: () => client.close(),
+  }
+}
+
+/** Runs raw SQL and returns its rows; both drivers answer with a `rows` array. */
+export async function queryRows<T>(q: Queryable, query: SQL): Promise<T[]> {
+  const result = (await q.execute(query)) as unknown as { rows: T[] }
+  return result.rows
+}

@@ -1,0 +1,118 @@
+import { sql } from 'drizzle-orm'
+import {
+  bigint,
+  boolean,
+  date,
+  index,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core'
+
+const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow()
+
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: uuid('id').primaryKey(),
+    name: text('name').notNull(),
+    role: text('role').notNull(),
+    /** First characters of the secret, safe to show so people can tell keys apart. */
+    prefix: text('prefix').notNull(),
+    /** sha256 of the whole secret; the secret itself is never stored. */
+    keyHash: text('key_hash').notNull(),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [uniqueIndex('api_keys_key_hash_idx').on(t.keyHash)],
+)
+
+export const registryVersions = pgTable(
+  'registry_versions',
+  {
+    version: text('version').primaryKey(),
+    contentHash: text('content_hash').notNull(),
+    document: jsonb('document').notNull(),
+    createdAt: createdAt(),
+    createdBy: jsonb('created_by').notNull(),
+    active: boolean('active').notNull().default(false),
+    activatedAt: timestamp('activated_at', { withTimezone: true, mode: 'date' }),
+    activatedBy: jsonb('activated_by'),
+  },
+  (t) => [uniqueIndex('registry_versions_one_active_idx').on(t.active).where(sql`${t.active}`)],
+)
+
+export const screenings = pgTable(
+  'screenings',
+  {
+    id: uuid('id').primaryKey(),
+    declarationId: text('declaration_id').notNull(),
+    direction: text('direction').notNull(),
+    asOf: date('as_of', { mode: 'string' }).notNull(),
+    decision: text('decision').notNull(),
+    registryVersion: text('registry_version').notNull(),
+    actorKeyId: uuid('actor_key_id').notNull(),
+    actor: jsonb('actor').notNull(),
+    request: jsonb('request').notNull(),
+    response: jsonb('response').notNull(),
+    requestId: text('request_id').notNull(),
+    idempotencyKey: text('idempotency_key'),
+    requestHash: text('request_hash').notNull(),
+    rescreenOf: uuid('rescreen_of'),
+    auditSequence: bigint('audit_sequence', { mode: 'number' }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('screenings_idempotency_idx').on(t.actorKeyId, t.idempotencyKey),
+    index('screenings_declaration_idx').on(t.declarationId),
+    index('screenings_created_idx').on(t.createdAt),
+  ],
+)
+
+export const reviewCases = pgTable(
+  'review_cases',
+  {
+    id: uuid('id').primaryKey(),
+    screeningId: uuid('screening_id').notNull(),
+    declarationId: text('declaration_id').notNull(),
+    status: text('status').notNull().default('open'),
+    lines: jsonb('lines').notNull(),
+    createdAt: createdAt(),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true, mode: 'date' }),
+    outcome: text('outcome'),
+    reasonCode: text('reason_code'),
+    note: text('note'),
+    decidedBy: jsonb('decided_by'),
+    resolutionSequence: bigint('resolution_sequence', { mode: 'number' }),
+  },
+  (t) => [
+    uniqueIndex('review_cases_screening_idx').on(t.screeningId),
+    index('review_cases_status_idx').on(t.status),
+  ],
+)
+
+/**
+ * Append-only, hash-chained. A migration adds triggers that refuse UPDATE, DELETE and TRUNCATE, and
+ * `sequence` is assigned under an advisory lock so the chain has no gaps across processes.
+ */
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    sequence: bigint('sequence', { mode: 'number' }).primaryKey(),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull(),
+    action: text('action').notNull(),
+    actor: jsonb('actor').notNull(),
+    subject: jsonb('subject').notNull(),
+    decision: text('decision'),
+    registryVersion: text('registry_version'),
+    requestId: text('request_id'),
+    payload: jsonb('payload').notNull(),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [index('audit_events_at_idx').on(t.at), index('audit_events_action_idx').on(t.action)],
+)

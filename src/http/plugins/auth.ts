@@ -1,0 +1,66 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Principal, Role } from '../../services/actor.ts'
+import { AppError } from '../../services/errors.ts'
+import type { KeyService } from '../../services/key-service.ts'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Roles allowed on a /v1 route; every /v1 route must declare them. */
+    roles?: readonly Role[]
+  }
+  interface FastifyRequest {
+    principal: Principal | null
+  }
+}
+
+export const PROTECTED_PREFIX = '/v1/'
+
+const unauthorized = (detail: string) =>
+  new AppError(401, 'UNAUTHORIZED', detail, {
+    title: 'Unauthorized',
+    headers: { 'www-authenticate': 'Bearer realm="popscreen"' },
+  })
+
+/** The authenticated caller; routes behind `roles` can rely on it being set. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw unauthorized('authentication required')
+  return request.principal
+}
+
+/** Bearer API keys on every /v1 route; each route's `config.roles` says who may call it. */
+export const auth = fp(async (app: FastifyInstance, opts: { keys: KeyService }) => {
+  app.decorateRequest('principal', null)
+
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith(PROTECTED_PREFIX)) return
+    const roles = route.config?.roles
+    if (!roles || roles.length === 0) throw new Error(`route ${route.method} ${route.url} declares no roles`)
+    const roleList = roles.join(', ')
+    route.schema = {
+      ...route.schema,
+      security: [{ bearerAuth: [] }],
+      description: `${route.schema?.description ?? ''}\n\n**Roles:** ${roleList}`.trim(),
+    }
+  })
+
+  app.addHook('onRequest', async (request) => {
+    const roles = request.routeOptions.config.roles
+    if (!roles) return
+    const header = request.headers.authorization
+    const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null
+    if (!match) throw unauthorized('missing Authorization: Bearer <API key>')
+    const principal = await opts.keys.authenticate(match[1]!)
+    if (!principal) throw unauthorized('unknown or revoked API key')
+    request.principal = principal
+    if (principal.role === 'system' || !roles.includes(principal.role))
+      throw new AppError(
+        403,
+        'FORBIDDEN',
+        `role ${principal.role} may not call this operation (allowed: ${roles.join(', ')})`,
+        {
+          title: 'Forbidden',
+        },
+      )
+  })
+})

@@ -1,0 +1,48 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: { decisions: Counter<'decision'>; lines: Counter; registry: Registry }
+  }
+}
+
+/** Prometheus metrics at /metrics. Serve it on an internal network only: it is not authenticated. */
+export const metrics = fp(async (app: FastifyInstance) => {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  const duration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by route template',
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  })
+  const decisions = new Counter({
+    name: 'screening_decisions_total',
+    help: 'Declarations screened, by decision',
+    labelNames: ['decision'],
+    registers: [registry],
+  })
+  const lines = new Counter({
+    name: 'screening_lines_total',
+    help: 'Declaration lines screened',
+    registers: [registry],
+  })
+  app.decorate('metrics', { decisions, lines, registry })
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url
+    if (!route || route === '/metrics' || route.startsWith('/health')) return
+    duration.observe(
+      { method: request.method, route, status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    )
+  })
+
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    reply.type(registry.contentType)
+    return registry.metrics()
+  })
+})

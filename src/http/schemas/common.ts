@@ -1,0 +1,47 @@
+import { z } from 'zod'
+
+export const Problem = z
+  .looseObject({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    instance: z.string(),
+    code: z.string().describe('stable machine-readable code'),
+    requestId: z.string(),
+    errors: z
+      .array(
+        z.object({
+          path: z.string().describe('JSON pointer into the request part named by `in`'),
+          code: z.string(),
+          message: z.string(),
+          in: z.enum(['body', 'querystring', 'params', 'headers']).optional(),
+        }),
+      )
+      .optional(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details' })
+
+export const problemResponses = { '4xx': Problem, '5xx': Problem } as const
+
+export const Bilingual = z.object({ en: z.string(), zh: z.string() }).meta({ id: 'Bilingual' })
+
+export const Actor = z
+  .object({ keyId: z.string().nullable(), name: z.string(), role: z.string() })
+  .meta({ id: 'Actor' })
+
+export const Page = <T extends z.ZodType>(item: T) =>
+  z.object({
+    items: z.array(item),
+    nextCursor: z.string().nullable().describe('pass as `cursor` for the next page'),
+  })
+
+export const Limit = z.coerce.number().int().min(1).max(500).default(50).describe('page size, 1–500')
+
+export const DateTimeQuery = z.iso
+  .datetime({ offset: true })
+  .or(z.iso.date())
+  .transform((s) => new Date(s))
+  .describe('ISO date or date-time; dates are midnight UTC')
+
+export const Uuid = z.uuid()

@@ -1,0 +1,101 @@
+import { z } from 'zod'
+import { Actor, Bilingual } from './common.ts'
+
+const Outcome = z.enum(['ALLOW', 'REVIEW', 'BLOCK'])
+
+const Matched = z
+  .object({
+    field: z.enum(['casNumbers', 'components', 'hsCode', 'description']),
+    value: z.string(),
+    kind: z.string().describe('`cas-exact`, `hs-prefix-N` or `name`'),
+  })
+  .meta({ id: 'Matched' })
+
+export const Reason = z
+  .object({
+    code: z.enum([
+      'CAS_LISTED',
+      'HS_DESIGNATES_SUBSTANCE',
+      'EXEMPTION_MAY_APPLY',
+      'LAB_SCALE_EXEMPTION',
+      'TRACE_REVIEW',
+      'CAS_REVIEW_LISTED',
+      'HS_MAY_CONTAIN',
+      'NAME_MENTIONED',
+      'PERMIT_REQUIRED',
+      'LISTED_NO_CHINA_MEASURE',
+    ]),
+    outcome: Outcome,
+    substanceId: z.string(),
+    substance: Bilingual,
+    matched: Matched,
+    legalBasis: z.string(),
+    message: Bilingual,
+  })
+  .meta({ id: 'Reason' })
+
+const Advisory = z
+  .object({
+    code: z.enum(['ARTICLE_MAY_CONTAIN', 'TRACE_BELOW_LIMIT', 'HS_RESIDUAL_CAS_DECLARED']),
+    substanceId: z.string(),
+    substance: Bilingual,
+    matched: Matched,
+    message: Bilingual,
+  })
+  .meta({ id: 'Advisory' })
+
+const Line = z.object({
+  lineNo: z.number().int(),
+  decision: Outcome,
+  hs: z
+    .object({ code: z.string(), subheading: z.string().nullable(), description: z.string().nullable() })
+    .describe('the declared code as digits and its HS 2022 text'),
+  reasons: z.array(Reason),
+  advisories: z.array(Advisory),
+})
+
+const screeningFields = {
+  screeningId: z.string(),
+  declarationId: z.string(),
+  decision: Outcome,
+  decidedAt: z.string(),
+  asOf: z.string(),
+  registry: z.object({ version: z.string(), hash: z.string() }),
+  lines: z.array(Line),
+  rescreenOf: z.string().optional().describe('the screening this one re-screened'),
+  audit: z.object({ sequence: z.number().int(), hash: z.string() }),
+}
+
+export const ScreeningResponse = z.object(screeningFields).meta({ id: 'ScreeningResponse' })
+
+export const StoredScreening = z
+  .object({
+    ...screeningFields,
+    reviewId: z.string().nullable(),
+    disposition: z
+      .object({
+        outcome: z.enum(['ALLOW', 'BLOCK']),
+        reasonCode: z.string(),
+        note: z.string(),
+        decidedBy: Actor,
+        decidedAt: z.string(),
+      })
+      .nullable()
+      .describe('the officer’s final decision on a REVIEW screening'),
+  })
+  .meta({ id: 'StoredScreening' })
+
+export const ScreeningSummary = z
+  .object({
+    screeningId: z.string(),
+    declarationId: z.string(),
+    decision: Outcome,
+    asOf: z.string(),
+    registryVersion: z.string(),
+    decidedAt: z.string(),
+    actor: Actor,
+    rescreenOf: z.string().nullable(),
+  })
+  .meta({ id: 'ScreeningSummary' })
+
+export { Outcome }

@@ -1,0 +1,35 @@
+import type { Config } from './config.ts'
+import { type Database, openDatabase } from './db/client.ts'
+import { createServices, type Services } from './services/index.ts'
+
+export interface Runtime {
+  database: Database
+  services: Services
+  close(): Promise<void>
+}
+
+/** Opens the database the configuration selects, migrates it, seeds the registry and wires the services. */
+export async function openRuntime(config: Config, onPoolError?: (err: Error) => void): Promise<Runtime> {
+  const database = await openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    poolSize: config.PG_POOL_SIZE,
+    onPoolError,
+  })
+  try {
+    await database.migrate()
+    const services = await createServices(database, config)
+    return {
+      database,
+      services,
+      close: async () => {
+        services.registry.stopPolling()
+        await services.committer.close()
+        await database.close()
+      },
+    }
+  } catch (err) {
+    await database.close().catch(() => {})
+    throw err
+  }
+}

@@ -1,0 +1,44 @@
+import type { FieldError } from '../core/validation-errors.ts'
+
+/** An error with an HTTP meaning; the problem+json handler renders it. */
+export class AppError extends Error {
+  readonly statusCode: number
+  readonly code: string
+  readonly title: string
+  readonly errors: FieldError[] | undefined
+  readonly headers: Record<string, string> | undefined
+
+  constructor(
+    statusCode: number,
+    code: string,
+    detail: string,
+    options: {
+      title?: string
+      errors?: FieldError[]
+      headers?: Record<string, string>
+      cause?: unknown
+    } = {},
+  ) {
+    super(detail, { cause: options.cause })
+    this.name = 'AppError'
+    this.statusCode = statusCode
+    this.code = code
+    this.title = options.title ?? code.toLowerCase().replaceAll('_', ' ')
+    this.errors = options.errors
+    this.headers = options.headers
+  }
+}
+
+export const notFound = (what: string) =>
+  new AppError(404, 'NOT_FOUND', `${what} not found`, { title: 'Not found' })
+
+export const validationFailed = (errors: FieldError[], detail = 'the request has invalid fields') =>
+  new AppError(422, 'VALIDATION_FAILED', detail, { title: 'Validation failed', errors })
+
+/** The database did not answer or refused a write: the client may retry later. */
+export const unavailable = (detail: string, cause?: unknown) =>
+  new AppError(503, 'SERVICE_UNAVAILABLE', detail, {
+    title: 'Service unavailable',
+    headers: { 'retry-after': '1' },
+    cause,
+  })

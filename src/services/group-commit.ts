@@ -1,0 +1,116 @@
+import type { AuditEvent } from '../core/audit-chain.ts'
+import type { Db, Tx } from '../db/client.ts'
+import { appendEvents, type PendingEvent } from './audit-log.ts'
+
+/** Rows that belong with an event and must commit in its transaction (a screening, its review case). */
+export type StageRows = (tx: Tx, events: readonly { item: CommitItem; event: AuditEvent }[]) => Promise<void>
+
+export interface CommitItem {
+  event: PendingEvent
+  /** Writes the item's own rows for a whole batch at once; items of one batch share one `stage`. */
+  stage: StageRows
+}
+
+interface Waiting {
+  item: CommitItem
+  resolve: (event: AuditEvent) => void
+  reject: (err: unknown) => void
+}
+
+export interface GroupCommitOptions {
+  flushMs: number
+  maxBatch: number
+}
+
+/**
+ * Group commit: concurrent callers wait together for one transaction that appends all their events, so
+ * throughput follows load instead of fsyncs. Every caller still awaits its own COMMIT; when a batch fails
+ * its items are retried one by one, so one bad row fails alone.
+ */
+export class GroupCommitter {
+  private queue: Waiting[] = []
+  private timer: NodeJS.Timeout | null = null
+  private flushing: Promise<void> | null = null
+  private closed = false
+
+  constructor(
+    private readonly db: Db,
+    private readonly options: GroupCommitOptions,
+  ) {}
+
+  submit(item: CommitItem): Promise<AuditEvent> {
+    if (this.closed) return Promise.reject(new Error('audit writer is closed'))
+    return new Promise((resolve, reject) => {
+      this.queue.push({ item, resolve, reject })
+      this.schedule()
+    })
+  }
+
+  private schedule(): void {
+    if (this.flushing) return
+    if (this.queue.length >= this.options.maxBatch || this.options.flushMs === 0) {
+      this.startFlush()
+      return
+    }
+    this.timer ??= setTimeout(() => this.startFlush(), this.options.flushMs)
+  }
+
+  private startFlush(): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+    if (this.flushing || this.queue.length === 0) return
+    const batch = this.queue.splice(0, this.options.maxBatch)
+    this.flushing = this.flush(batch).finally(() => {
+      this.flushing = null
+      if (this.queue.length > 0) this.schedule()
+    })
+  }
+
+  private async flush(batch: Waiting[]): Promise<void> {
+    try {
+      const events = await this.commit(batch.map((w) => w.item))
+      batch.forEach((w, i) => {
+        w.resolve(events[i]!)
+      })
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0]!.reject(err)
+        return
+      }
+      for (const w of batch) {
+        try {
+          const [event] = await this.commit([w.item])
+          w.resolve(event!)
+        } catch (single) {
+          w.reject(single)
+        }
+      }
+    }
+  }
+
+  private commit(items: CommitItem[]): Promise<AuditEvent[]> {
+    return this.db.transaction(async (tx) => {
+      const events = await appendEvents(
+        tx,
+        items.map((i) => i.event),
+      )
+      const byStage = new Map<StageRows, { item: CommitItem; event: AuditEvent }[]>()
+      items.forEach((item, i) => {
+        const list = byStage.get(item.stage) ?? []
+        list.push({ item, event: events[i]! })
+        byStage.set(item.stage, list)
+      })
+      for (const [stage, list] of byStage) await stage(tx, list)
+      return events
+    })
+  }
+
+  /** Stops taking work and waits for what was accepted to commit. */
+  async close(): Promise<void> {
+    this.closed = true
+    while (this.queue.length > 0 || this.flushing) {
+      if (!this.flushing) this.startFlush()
+      await this.flushing
+    }
+  }
+}

@@ -1,0 +1,46 @@
+import type { Config } from '../config.ts'
+import type { Database } from '../db/client.ts'
+import { SYSTEM_ACTOR } from './actor.ts'
+import { GroupCommitter } from './group-commit.ts'
+import { ImpactService } from './impact-service.ts'
+import { KeyService } from './key-service.ts'
+import { Nomenclature } from './nomenclature.ts'
+import { RegistryService } from './registry-service.ts'
+import { ReviewService } from './review-service.ts'
+import { ScreeningService } from './screening-service.ts'
+
+export interface Services {
+  database: Database
+  registry: RegistryService
+  keys: KeyService
+  screenings: ScreeningService
+  reviews: ReviewService
+  impact: ImpactService
+  committer: GroupCommitter
+  nomenclature: Nomenclature
+}
+
+let nomenclature: Nomenclature | undefined
+
+/** Wires the services over an open, migrated database and loads the active registry (seeding it once). */
+export async function createServices(database: Database, config: Config): Promise<Services> {
+  nomenclature ??= Nomenclature.load()
+  const registry = new RegistryService(database.db)
+  await registry.seedIfEmpty(SYSTEM_ACTOR)
+  await registry.refresh()
+  const committer = new GroupCommitter(database.db, {
+    flushMs: config.AUDIT_FLUSH_MS,
+    maxBatch: config.AUDIT_MAX_BATCH,
+  })
+  const screenings = new ScreeningService(database.db, registry, committer, nomenclature)
+  return {
+    database,
+    registry,
+    keys: new KeyService(database.db),
+    screenings,
+    reviews: new ReviewService(database.db),
+    impact: new ImpactService(database.db, registry),
+    committer,
+    nomenclature,
+  }
+}

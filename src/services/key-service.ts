@@ -1,0 +1,129 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { desc, eq } from 'drizzle-orm'
+import { uuidv7 } from 'uuidv7'
+import type { Db } from '../db/client.ts'
+import { apiKeys } from '../db/schema.ts'
+import type { Principal, Role } from './actor.ts'
+import { appendEvents } from './audit-log.ts'
+import { notFound } from './errors.ts'
+
+const SECRET_PREFIX = 'pops_'
+/** How long an authenticated key is trusted without asking the database (revocation by another process). */
+const CACHE_TTL_MS = 5_000
+const LAST_USED_EVERY_MS = 60_000
+
+export interface KeySummary {
+  id: string
+  name: string
+  role: Role
+  prefix: string
+  createdAt: string
+  lastUsedAt: string | null
+  revokedAt: string | null
+}
+
+const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex')
+
+function summarize(row: typeof apiKeys.$inferSelect): KeySummary {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role as Role,
+    prefix: row.prefix,
+    createdAt: row.createdAt.toISOString(),
+    lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
+    revokedAt: row.revokedAt?.toISOString() ?? null,
+  }
+}
+
+/** API keys: 192 random bits shown once; only their sha256 is stored. */
+export class KeyService {
+  private readonly cache = new Map<string, { principal: Principal | null; until: number }>()
+  private readonly lastUsedWritten = new Map<string, number>()
+
+  constructor(private readonly db: Db) {}
+
+  async create(
+    role: Role,
+    name: string,
+    actor: Principal,
+    requestId: string | null = null,
+  ): Promise<{ key: KeySummary; secret: string }> {
+    const secret = `${SECRET_PREFIX}${randomBytes(24).toString('base64url')}`
+    const id = uuidv7()
+    const key = await this.db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(apiKeys)
+        .values({ id, name, role, prefix: secret.slice(0, 12), keyHash: hashSecret(secret) })
+        .returning()
+      await appendEvents(tx, [
+        {
+          action: 'key.created',
+          actor,
+          subject: { keyId: id },
+          requestId,
+          payload: { name, role, prefix: row!.prefix },
+        },
+      ])
+      return summarize(row!)
+    })
+    return { key, secret }
+  }
+
+  async list(): Promise<KeySummary[]> {
+    const rows = await this.db.select().from(apiKeys).orderBy(desc(apiKeys.createdAt))
+    return rows.map(summarize)
+  }
+
+  async revoke(id: string, actor: Principal, requestId: string | null = null): Promise<KeySummary> {
+    const key = await this.db.transaction(async (tx) => {
+      const [existing] = await tx.select().from(apiKeys).where(eq(apiKeys.id, id))
+      if (!existing) throw notFound(`API key ${id}`)
+      if (existing.revokedAt) return summarize(existing)
+      const [row] = await tx
+        .update(apiKeys)
+        .set({ revokedAt: new Date() })
+        .where(eq(apiKeys.id, id))
+        .returning()
+      await appendEvents(tx, [
+        {
+          action: 'key.revoked',
+          actor,
+          subject: { keyId: id },
+          requestId,
+          payload: { name: row!.name, role: row!.role },
+        },
+      ])
+      return summarize(row!)
+    })
+    this.cache.clear()
+    return key
+  }
+
+  /** The principal behind a bearer secret, or null for an unknown or revoked key. */
+  async authenticate(secret: string): Promise<Principal | null> {
+    if (!secret.startsWith(SECRET_PREFIX) || secret.length > 128) return null
+    const hash = hashSecret(secret)
+    const now = Date.now()
+    const cached = this.cache.get(hash)
+    if (cached && cached.until > now) return cached.principal
+    const [row] = await this.db.select().from(apiKeys).where(eq(apiKeys.keyHash, hash))
+    const principal: Principal | null =
+      row && !row.revokedAt ? { keyId: row.id, name: row.name, role: row.role as Role } : null
+    if (this.cache.size > 10_000) this.cache.clear()
+    this.cache.set(hash, { principal, until: now + CACHE_TTL_MS })
+    if (principal?.keyId) this.touch(principal.keyId, now)
+    return principal
+  }
+
+  /** last_used_at at minute resolution, written in the background: it is informational, not audit. */
+  private touch(id: string, now: number): void {
+    if ((this.lastUsedWritten.get(id) ?? 0) > now - LAST_USED_EVERY_MS) return
+    this.lastUsedWritten.set(id, now)
+    this.db
+      .update(apiKeys)
+      .set({ lastUsedAt: new Date(now) })
+      .where(eq(apiKeys.id, id))
+      .catch(() => this.lastUsedWritten.delete(id))
+  }
+}

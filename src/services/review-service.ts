@@ -1,0 +1,134 @@
+import { and, asc, eq, gt, gte, lt } from 'drizzle-orm'
+import type { Db } from '../db/client.ts'
+import { reviewCases } from '../db/schema.ts'
+import type { Principal } from './actor.ts'
+import { appendEvents } from './audit-log.ts'
+import { AppError, notFound } from './errors.ts'
+
+export const REVIEW_REASON_CODES = [
+  'LAB_REPORT_ABSENT',
+  'PERMIT_VERIFIED',
+  'TRACE_CONFIRMED',
+  'EXEMPT_USE_ON_DATE',
+  'CONFIRMED_PRESENT',
+  'OTHER',
+] as const
+export type ReviewReasonCode = (typeof REVIEW_REASON_CODES)[number]
+
+export interface ReviewCase {
+  id: string
+  screeningId: string
+  declarationId: string
+  status: 'open' | 'resolved'
+  lines: { lineNo: number; reasons: { code: string }[] }[]
+  createdAt: string
+  resolution: {
+    outcome: 'ALLOW' | 'BLOCK'
+    reasonCode: string
+    note: string
+    decidedBy: { keyId: string | null; name: string; role: string }
+    decidedAt: string
+    auditSequence: number | null
+  } | null
+}
+
+function toCase(row: typeof reviewCases.$inferSelect): ReviewCase {
+  return {
+    id: row.id,
+    screeningId: row.screeningId,
+    declarationId: row.declarationId,
+    status: row.status as ReviewCase['status'],
+    lines: row.lines as ReviewCase['lines'],
+    createdAt: row.createdAt.toISOString(),
+    resolution:
+      row.status === 'resolved'
+        ? {
+            outcome: row.outcome as 'ALLOW' | 'BLOCK',
+            reasonCode: row.reasonCode!,
+            note: row.note!,
+            decidedBy: row.decidedBy as NonNullable<ReviewCase['resolution']>['decidedBy'],
+            decidedAt: row.resolvedAt!.toISOString(),
+            auditSequence: row.resolutionSequence,
+          }
+        : null,
+  }
+}
+
+export interface ReviewFilter {
+  status?: 'open' | 'resolved' | undefined
+  from?: Date | undefined
+  to?: Date | undefined
+  cursor?: string | undefined
+  limit: number
+}
+
+/** The officer's queue: one case per REVIEW screening, closed once with a reason and a note. */
+export class ReviewService {
+  constructor(private readonly db: Db) {}
+
+  async list(filter: ReviewFilter): Promise<{ items: ReviewCase[]; nextCursor: string | null }> {
+    const conditions = []
+    if (filter.status) conditions.push(eq(reviewCases.status, filter.status))
+    if (filter.from) conditions.push(gte(reviewCases.createdAt, filter.from))
+    if (filter.to) conditions.push(lt(reviewCases.createdAt, filter.to))
+    if (filter.cursor) conditions.push(gt(reviewCases.id, filter.cursor))
+    // Oldest first: a queue is worked from its head.
+    const rows = await this.db
+      .select()
+      .from(reviewCases)
+      .where(and(...conditions))
+      .orderBy(asc(reviewCases.id))
+      .limit(filter.limit + 1)
+    const page = rows.slice(0, filter.limit)
+    return {
+      items: page.map(toCase),
+      nextCursor: rows.length > filter.limit ? page[page.length - 1]!.id : null,
+    }
+  }
+
+  async get(id: string): Promise<ReviewCase> {
+    const [row] = await this.db.select().from(reviewCases).where(eq(reviewCases.id, id))
+    if (!row) throw notFound(`review case ${id}`)
+    return toCase(row)
+  }
+
+  async resolve(
+    id: string,
+    resolution: { outcome: 'ALLOW' | 'BLOCK'; reasonCode: ReviewReasonCode; note: string },
+    actor: Principal,
+    requestId: string,
+  ): Promise<ReviewCase> {
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.select().from(reviewCases).where(eq(reviewCases.id, id)).for('update')
+      if (!row) throw notFound(`review case ${id}`)
+      if (row.status !== 'open')
+        throw new AppError(409, 'REVIEW_ALREADY_RESOLVED', `review case ${id} is already resolved`, {
+          title: 'Conflict',
+        })
+      const [event] = await appendEvents(tx, [
+        {
+          action: 'review.resolved',
+          actor,
+          subject: { reviewId: id, screeningId: row.screeningId, declarationId: row.declarationId },
+          decision: resolution.outcome,
+          requestId,
+          payload: resolution,
+        },
+      ])
+      const [updated] = await tx
+        .update(reviewCases)
+        .set({
+          status: 'resolved',
+          outcome: resolution.outcome,
+          reasonCode: resolution.reasonCode,
+          note: resolution.note,
+          decidedBy: { keyId: actor.keyId, name: actor.name, role: actor.role },
+          resolvedAt: new Date(event!.at),
+          resolutionSequence: event!.sequence,
+        })
+        .where(eq(reviewCases.id, id))
+        .returning()
+      return toCase(updated!)
+    })
+  }
+}

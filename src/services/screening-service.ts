@@ -1,0 +1,362 @@
+import { createHash } from 'node:crypto'
+import canonicalizeModule from 'canonicalize'
+import { and, desc, eq, gte, lt } from 'drizzle-orm'
+import { uuidv7 } from 'uuidv7'
+import { screenDeclaration } from '../core/screen.ts'
+import { prepareDeclaration, type ScreeningRequest } from '../core/screening-request.ts'
+import type { RegistrySnapshot } from '../core/snapshot.ts'
+import type { Advisory, Outcome, Reason } from '../core/types.ts'
+import type { Db } from '../db/client.ts'
+import { reviewCases, screenings } from '../db/schema.ts'
+import type { Principal } from './actor.ts'
+import { AppError, notFound, unavailable } from './errors.ts'
+import type { CommitItem, GroupCommitter, StageRows } from './group-commit.ts'
+import type { Nomenclature } from './nomenclature.ts'
+import type { RegistryService } from './registry-service.ts'
+
+const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined
+
+export interface ScreeningLine {
+  lineNo: number
+  decision: Outcome
+  hs: { code: string; subheading: string | null; description: string | null }
+  reasons: Reason[]
+  advisories: Advisory[]
+}
+
+export interface ScreeningResponse {
+  screeningId: string
+  declarationId: string
+  decision: Outcome
+  decidedAt: string
+  asOf: string
+  registry: { version: string; hash: string }
+  lines: ScreeningLine[]
+  rescreenOf?: string
+  audit: { sequence: number; hash: string }
+}
+
+export interface Disposition {
+  outcome: 'ALLOW' | 'BLOCK'
+  reasonCode: string
+  note: string
+  decidedBy: { keyId: string | null; name: string; role: string }
+  decidedAt: string
+}
+
+export interface StoredScreening extends ScreeningResponse {
+  disposition: Disposition | null
+  reviewId: string | null
+}
+
+/** Today's date in China, where the declarations are lodged. */
+export function todayInShanghai(now = new Date()): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(now)
+}
+
+export function requestHash(request: unknown): string {
+  return createHash('sha256').update(canonicalize(request)!).digest('hex')
+}
+
+interface ScreenInput {
+  request: ScreeningRequest
+  actor: Principal
+  requestId: string
+  idempotencyKey?: string | undefined
+  rescreenOf?: string | undefined
+  asOf?: string | undefined
+}
+
+type PendingScreening = {
+  id: string
+  input: ScreenInput
+  response: Omit<ScreeningResponse, 'audit'>
+  hash: string
+  reviewLines: { lineNo: number; reasons: Reason[] }[]
+}
+
+const isUniqueViolation = (err: unknown): boolean => {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause)
+    if ((e as { code?: string }).code === '23505') return true
+  return false
+}
+
+export class ScreeningService {
+  /** Idempotency keys whose first request is still running in this process. */
+  private readonly inFlight = new Map<string, string>()
+
+  constructor(
+    private readonly db: Db,
+    private readonly registry: RegistryService,
+    private readonly committer: GroupCommitter,
+    private readonly nomenclature: Nomenclature,
+  ) {}
+
+  /** Screens, stores and audits in one commit; answers only once that commit is durable. */
+  async screen(input: ScreenInput): Promise<{ response: ScreeningResponse; replayed: boolean }> {
+    const snapshot = this.registry.current()
+    if (!snapshot) throw unavailable('no registry version is active')
+    const hash = requestHash(input.request)
+    const idemKey =
+      input.idempotencyKey && input.actor.keyId ? `${input.actor.keyId}|${input.idempotencyKey}` : null
+    if (idemKey) {
+      const running = this.inFlight.get(idemKey)
+      if (running !== undefined) throw idempotencyConflict(running === hash)
+      const replay = await this.replay(input, hash)
+      if (replay) return { response: replay, replayed: true }
+      this.inFlight.set(idemKey, hash)
+    }
+    try {
+      const pending = this.decide(input, snapshot, hash)
+      let event: Awaited<ReturnType<GroupCommitter['submit']>>
+      try {
+        event = await this.committer.submit(this.commitItem(pending))
+      } catch (err) {
+        if (idemKey && isUniqueViolation(err)) {
+          // Another process stored the same key first.
+          const replay = await this.replay(input, hash)
+          if (replay) return { response: replay, replayed: true }
+        }
+        throw unavailable('the decision could not be stored durably; no decision was made', err)
+      }
+      return {
+        response: { ...pending.response, audit: { sequence: event.sequence, hash: event.hash } },
+        replayed: false,
+      }
+    } finally {
+      if (idemKey) this.inFlight.delete(idemKey)
+    }
+  }
+
+  private async replay(input: ScreenInput, hash: string): Promise<ScreeningResponse | null> {
+    const [row] = await this.db
+      .select({ response: screenings.response, requestHash: screenings.requestHash })
+      .from(screenings)
+      .where(
+        and(
+          eq(screenings.actorKeyId, input.actor.keyId!),
+          eq(screenings.idempotencyKey, input.idempotencyKey!),
+        ),
+      )
+    if (!row) return null
+    if (row.requestHash !== hash) throw idempotencyConflict(false)
+    return row.response as ScreeningResponse
+  }
+
+  private decide(input: ScreenInput, snapshot: RegistrySnapshot, hash: string): PendingScreening {
+    const asOf = input.asOf ?? input.request.declaration.date ?? todayInShanghai()
+    const result = screenDeclaration(prepareDeclaration(input.request, asOf), snapshot)
+    const id = uuidv7()
+    const lines: ScreeningLine[] = result.lines.map((line, i) => {
+      const digits = input.request.lines[i]!.hsCode.replace(/[.\s-]/g, '')
+      const described = this.nomenclature.describe(digits)
+      return {
+        lineNo: line.lineNo,
+        decision: line.decision,
+        hs: {
+          code: digits,
+          subheading: described?.code ?? null,
+          description: described?.description ?? null,
+        },
+        reasons: line.reasons,
+        advisories: line.advisories,
+      }
+    })
+    const response: Omit<ScreeningResponse, 'audit'> = {
+      screeningId: id,
+      declarationId: input.request.declaration.id,
+      decision: result.decision,
+      decidedAt: new Date().toISOString(),
+      asOf,
+      registry: { version: snapshot.version, hash: snapshot.hash },
+      lines,
+      ...(input.rescreenOf ? { rescreenOf: input.rescreenOf } : {}),
+    }
+    const reviewLines = lines
+      .filter((l) => l.decision === 'REVIEW')
+      .map((l) => ({ lineNo: l.lineNo, reasons: l.reasons.filter((r) => r.outcome === 'REVIEW') }))
+    return { id, input, response, hash, reviewLines }
+  }
+
+  private commitItem(p: PendingScreening): ScreeningCommitItem {
+    return {
+      event: {
+        action: 'screening.created',
+        actor: p.input.actor,
+        subject: {
+          screeningId: p.id,
+          declarationId: p.response.declarationId,
+          ...(p.input.rescreenOf ? { rescreenOf: p.input.rescreenOf } : {}),
+        },
+        decision: p.response.decision,
+        registryVersion: p.response.registry.version,
+        requestId: p.input.requestId,
+        payload: { request: p.input.request, response: p.response },
+      },
+      stage: stageScreenings,
+      screening: p,
+    }
+  }
+
+  async get(id: string, viewer: Principal): Promise<StoredScreening> {
+    const [row] = await this.db.select().from(screenings).where(eq(screenings.id, id))
+    if (!row || !canSee(viewer, row.actorKeyId)) throw notFound(`screening ${id}`)
+    const [review] = await this.db.select().from(reviewCases).where(eq(reviewCases.screeningId, id))
+    return {
+      ...(row.response as ScreeningResponse),
+      reviewId: review?.id ?? null,
+      disposition:
+        review?.status === 'resolved'
+          ? {
+              outcome: review.outcome as Disposition['outcome'],
+              reasonCode: review.reasonCode!,
+              note: review.note!,
+              decidedBy: review.decidedBy as Disposition['decidedBy'],
+              decidedAt: review.resolvedAt!.toISOString(),
+            }
+          : null,
+    }
+  }
+
+  async list(
+    filter: ScreeningFilter,
+    viewer: Principal,
+  ): Promise<{ items: ScreeningSummary[]; nextCursor: string | null }> {
+    const conditions = []
+    if (viewer.role === 'screener') conditions.push(eq(screenings.actorKeyId, viewer.keyId!))
+    if (filter.decision) conditions.push(eq(screenings.decision, filter.decision))
+    if (filter.declarationId) conditions.push(eq(screenings.declarationId, filter.declarationId))
+    if (filter.from) conditions.push(gte(screenings.createdAt, filter.from))
+    if (filter.to) conditions.push(lt(screenings.createdAt, filter.to))
+    if (filter.cursor) conditions.push(lt(screenings.id, filter.cursor))
+    const rows = await this.db
+      .select({
+        id: screenings.id,
+        declarationId: screenings.declarationId,
+        decision: screenings.decision,
+        asOf: screenings.asOf,
+        registryVersion: screenings.registryVersion,
+        createdAt: screenings.createdAt,
+        actor: screenings.actor,
+        rescreenOf: screenings.rescreenOf,
+      })
+      .from(screenings)
+      .where(and(...conditions))
+      .orderBy(desc(screenings.id))
+      .limit(filter.limit + 1)
+    const page = rows.slice(0, filter.limit)
+    return {
+      items: page.map((r) => ({
+        screeningId: r.id,
+        declarationId: r.declarationId,
+        decision: r.decision as Outcome,
+        asOf: r.asOf,
+        registryVersion: r.registryVersion,
+        decidedAt: r.createdAt.toISOString(),
+        actor: r.actor as ScreeningSummary['actor'],
+        rescreenOf: r.rescreenOf,
+      })),
+      nextCursor: rows.length > filter.limit ? page[page.length - 1]!.id : null,
+    }
+  }
+
+  /** Screens a stored declaration again, on the active registry and the same as-of date. */
+  async rescreen(id: string, actor: Principal, requestId: string): Promise<ScreeningResponse> {
+    const [row] = await this.db
+      .select({ request: screenings.request, asOf: screenings.asOf })
+      .from(screenings)
+      .where(eq(screenings.id, id))
+    if (!row) throw notFound(`screening ${id}`)
+    const { response } = await this.screen({
+      request: row.request as ScreeningRequest,
+      actor,
+      requestId,
+      rescreenOf: id,
+      asOf: row.asOf,
+    })
+    return response
+  }
+}
+
+export interface ScreeningFilter {
+  decision?: Outcome | undefined
+  declarationId?: string | undefined
+  from?: Date | undefined
+  to?: Date | undefined
+  cursor?: string | undefined
+  limit: number
+}
+
+export interface ScreeningSummary {
+  screeningId: string
+  declarationId: string
+  decision: Outcome
+  asOf: string
+  registryVersion: string
+  decidedAt: string
+  actor: { keyId: string | null; name: string; role: string }
+  rescreenOf: string | null
+}
+
+const canSee = (viewer: Principal, ownerKeyId: string) =>
+  viewer.role !== 'screener' || viewer.keyId === ownerKeyId
+
+interface ScreeningCommitItem extends CommitItem {
+  screening: PendingScreening
+}
+
+/** Screening rows and review cases of a whole batch, written with the batch's audit events. */
+const stageScreenings: StageRows = async (tx, items) => {
+  const rows: (typeof screenings.$inferInsert)[] = []
+  const cases: (typeof reviewCases.$inferInsert)[] = []
+  for (const { item, event } of items) {
+    const { input, response, hash, reviewLines } = (item as ScreeningCommitItem).screening
+    rows.push({
+      id: response.screeningId,
+      declarationId: response.declarationId,
+      direction: input.request.declaration.direction,
+      asOf: response.asOf,
+      decision: response.decision,
+      registryVersion: response.registry.version,
+      actorKeyId: input.actor.keyId!,
+      actor: input.actor,
+      request: input.request,
+      response: { ...response, audit: { sequence: event.sequence, hash: event.hash } },
+      requestId: input.requestId,
+      idempotencyKey: input.idempotencyKey ?? null,
+      requestHash: hash,
+      rescreenOf: input.rescreenOf ?? null,
+      auditSequence: event.sequence,
+    })
+    if (reviewLines.length > 0)
+      cases.push({
+        id: uuidv7(),
+        screeningId: response.screeningId,
+        declarationId: response.declarationId,
+        lines: reviewLines,
+      })
+  }
+  await tx.insert(screenings).values(rows)
+  if (cases.length > 0) await tx.insert(reviewCases).values(cases)
+}
+
+function idempotencyConflict(sameBody: boolean): AppError {
+  return sameBody
+    ? new AppError(
+        409,
+        'IDEMPOTENCY_IN_FLIGHT',
+        'a request with this Idempotency-Key is still being processed',
+        {
+          title: 'Conflict',
+          headers: { 'retry-after': '1' },
+        },
+      )
+    : new AppError(
+        422,
+        'IDEMPOTENCY_KEY_REUSED',
+        'this Idempotency-Key was used with a different request body',
+        {
+          title: 'Idempotency key reused',
+        },
+      )
+}

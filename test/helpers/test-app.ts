@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import { buildApp } from '../../src/app.ts'
+import { type Config, loadConfig } from '../../src/config.ts'
+import { openRuntime, type Runtime } from '../../src/runtime.ts'
+import type { Role } from '../../src/services/actor.ts'
+import { cliActor } from '../../src/services/actor.ts'
+
+export const usingPostgres = Boolean(process.env.DATABASE_URL)
+
+/**
+ * A database of the driver the environment selects: in-memory PGlite, or with DATABASE_URL a fresh
+ * database on that server, dropped again by `drop()`.
+ */
+export async function freshDatabaseUrl(): Promise<{ url: string | undefined; drop(): Promise<void> }> {
+  const base = process.env.DATABASE_URL
+  if (!base) return { url: undefined, drop: async () => {} }
+  const name = `popscreen_t_${randomBytes(6).toString('hex')}`
+  const admin = new pg.Client({ connectionString: base })
+  await admin.connect()
+  await admin.query(`create database ${name}`)
+  await admin.end()
+  const url = new URL(base)
+  url.pathname = `/${name}`
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: base })
+      await c.connect()
+      await c.query(`drop database if exists ${name} with (force)`)
+      await c.end()
+    },
+  }
+}
+
+export interface TestApp {
+  app: Awaited<ReturnType<typeof buildApp>>
+  runtime: Runtime
+  config: Config
+  databaseUrl: string | undefined
+  key(role: Role, name?: string): Promise<string>
+  auth(role: Role): Promise<Record<string, string>>
+  close(): Promise<void>
+}
+
+export async function createTestApp(env: Record<string, string> = {}, logger?: unknown): Promise<TestApp> {
+  const db = await freshDatabaseUrl()
+  const config = loadConfig({
+    LOG_LEVEL: 'silent',
+    DATA_DIR: 'memory://',
+    AUDIT_FLUSH_MS: '1',
+    ...(db.url ? { DATABASE_URL: db.url } : {}),
+    ...env,
+  })
+  const runtime = await openRuntime(config)
+  const app = await buildApp({ config, services: runtime.services, logger: logger as never })
+  const keys = new Map<Role, string>()
+  const key = async (role: Role, name = `${role}-test`) => {
+    const { secret } = await runtime.services.keys.create(role, name, cliActor())
+    return secret
+  }
+  return {
+    app,
+    runtime,
+    config,
+    databaseUrl: db.url,
+    key,
+    auth: async (role) => {
+      let secret = keys.get(role)
+      if (!secret) {
+        secret = await key(role)
+        keys.set(role, secret)
+      }
+      return { authorization: `Bearer ${secret}` }
+    },
+    close: async () => {
+      await app.close()
+      await runtime.close()
+      await db.drop()
+    },
+  }
+}

@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildOpenApiDocument } from '../../scripts/openapi-document.ts'
+import { ConfigError, loadConfig } from '../../src/config.ts'
+import { createTestApp, type TestApp } from '../helpers/test-app.ts'
+
+let t: TestApp
+beforeAll(async () => {
+  t = await createTestApp({ BODY_LIMIT_BYTES: '20000' })
+})
+afterAll(() => t.close())
+
+const expectProblem = (
+  res: { statusCode: number; headers: Record<string, unknown>; json(): unknown },
+  status: number,
+  code: string,
+) => {
+  expect(res.statusCode).toBe(status)
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/)
+  const body = res.json() as Record<string, unknown>
+  expect(body).toMatchObject({
+    status,
+    code,
+    type: expect.any(String),
+    title: expect.any(String),
+    detail: expect.any(String),
+  })
+  expect(body.requestId).toBe(res.headers['x-request-id'])
+  expect(body.instance).toEqual(expect.stringMatching(/^\//))
+  return body
+}
+
+describe('configuration', () => {
+  it('names the variable that is wrong', () => {
+    expect(() => loadConfig({ PORT: 'abc' })).toThrow(ConfigError)
+    expect(() => loadConfig({ PORT: 'abc' })).toThrow(/PORT/)
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/)
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/)
+  })
+  it('defaults to the contract values', () => {
+    const config = loadConfig({})
+    expect(config).toMatchObject({ PORT: 3000, HOST: '127.0.0.1', DATA_DIR: './data', LOG_LEVEL: 'info' })
+    expect(config.DATABASE_URL).toBeUndefined()
+  })
+})
+
+describe('health', () => {
+  it('is live and ready with the seeded registry', async () => {
+    expect((await t.app.inject({ url: '/health/live' })).json()).toEqual({ status: 'ok' })
+    const ready = await t.app.inject({ url: '/health/ready' })
+    expect(ready.statusCode).toBe(200)
+    expect(ready.json()).toMatchObject({ status: 'ok', registryVersion: '2024.1' })
+  })
+})
+
+describe('problem+json errors', () => {
+  it('404 for unknown routes', async () => {
+    expectProblem(await t.app.inject({ url: '/nope' }), 404, 'ROUTE_NOT_FOUND')
+  })
+  it('400 for malformed JSON', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/screenings',
+      headers: { ...(await t.auth('screener')), 'content-type': 'application/json' },
+      payload: '{"declaration":',
+    })
+    expectProblem(res, 400, 'MALFORMED_JSON')
+  })
+  it('413 for oversized bodies', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/screenings',
+      headers: { ...(await t.auth('screener')), 'content-type': 'application/json' },
+      payload: JSON.stringify({ pad: 'x'.repeat(30_000) }),
+    })
+    expectProblem(res, 413, 'BODY_TOO_LARGE')
+  })
+  it('422 with JSON pointers for invalid query strings', async () => {
+    const res = await t.app.inject({
+      url: '/v1/screenings?limit=0&decision=MAYBE',
+      headers: await t.auth('officer'),
+    })
+    const body = expectProblem(res, 422, 'VALIDATION_FAILED')
+    expect(body.errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: '/limit', in: 'querystring' }),
+        expect.objectContaining({ path: '/decision', in: 'querystring' }),
+      ]),
+    )
+  })
+  it('echoes a well-formed inbound X-Request-Id', async () => {
+    const res = await t.app.inject({ url: '/health/live', headers: { 'x-request-id': 'trace-12345678' } })
+    expect(res.headers['x-request-id']).toBe('trace-12345678')
+  })
+})
+
+describe('OpenAPI', () => {
+  it('serves the committed document', async () => {
+    const committed = JSON.parse(readFileSync('openapi/openapi.json', 'utf8'))
+    const served = (await t.app.inject({ url: '/openapi.json' })).json()
+    expect(served.openapi).toBe('3.1.0')
+    expect(served).toEqual(committed)
+  })
+  it('matches the code (run `npm run openapi` after changing a route)', async () => {
+    expect(JSON.parse(await buildOpenApiDocument())).toEqual(
+      JSON.parse(readFileSync('openapi/openapi.json', 'utf8')),
+    )
+  })
+  it('renders Swagger UI at /docs', async () => {
+    const res = await t.app.inject({ url: '/docs/' })
+    expect(res.statusCode).toBe(200)
+    expect(res.body).toContain('swagger')
+  })
+  it('exposes Prometheus metrics', async () => {
+    const res = await t.app.inject({ url: '/metrics' })
+    expect(res.statusCode).toBe(200)
+    expect(res.body).toContain('screening_decisions_total')
+  })
+})
