@@ -224,7 +224,22 @@ const fiveGroups: RegistryGroup[] = [
     ],
     traceLimit: 0.01,
     traceLimitNote: "China's 2023 measures apply to SCCPs at ≥ 1 % in a mixture (SGS2023)",
-    cas: casFromFacts('sccp', new Set(['85535-85-9', '63449-39-8'])),
+    cas: [
+      ...casFromFacts('sccp'),
+      ...(
+        [
+          ['85535-85-9', 'Alkanes, C14-17, chloro (MCCP)'],
+          ['63449-39-8', 'chlorinated paraffin waxes (generic)'],
+        ] as const
+      ).map(([number, name]) => ({
+        number,
+        name,
+        role: 'related' as const,
+        scope: 'review' as const,
+        verified: false,
+        sources: ['POLICY'],
+      })),
+    ],
     hsRules: [
       ...rules(
         'designates',
