@@ -1,4 +1,4 @@
-import Fastify, { type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyBaseLogger } from 'fastify'
 import { serializerCompiler } from 'fastify-type-provider-zod'
 import type { Config } from './config.ts'
 import { auth } from './http/plugins/auth.ts'
@@ -20,13 +20,18 @@ import type { Services } from './services/index.ts'
 export interface AppOptions {
   config: Config
   services: Services
-  logger?: FastifyServerOptions['logger'] | undefined
+  /** A ready pino instance (tests capture logs with it); otherwise the logger is built from config. */
+  loggerInstance?: FastifyBaseLogger | undefined
 }
 
 /** The whole HTTP application, in registration order, without listening. */
-export async function buildApp({ config, services, logger }: AppOptions): Promise<App & { drain(): void }> {
+export async function buildApp({
+  config,
+  services,
+  loggerInstance,
+}: AppOptions): Promise<App & { drain(): void }> {
   const app = Fastify({
-    logger: logger ?? loggerOptions(config),
+    ...(loggerInstance ? { loggerInstance } : { logger: loggerOptions(config) }),
     genReqId,
     bodyLimit: config.BODY_LIMIT_BYTES,
     connectionTimeout: 30_000,

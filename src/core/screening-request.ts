@@ -57,21 +57,30 @@ export const ScreeningRequestSchema = z
         .regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2 code, upper case')
         .optional(),
     }),
-    lines: z.array(Line).min(1).max(100),
-  })
-  .superRefine((request, ctx) => {
-    const seen = new Map<number, number>()
-    request.lines.forEach((line, i) => {
-      const first = seen.get(line.lineNo)
-      if (first !== undefined)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['lines', i, 'lineNo'],
-          message: `lineNo ${line.lineNo} repeats /lines/${first}/lineNo`,
-          params: { code: 'DUPLICATE_LINE_NO' },
-        })
-      else seen.set(line.lineNo, i)
-    })
+    lines: z
+      .array(Line)
+      .min(1)
+      .max(100)
+      .superRefine(
+        (lines, ctx) => {
+          const seen = new Map<unknown, number>()
+          lines.forEach((line, i) => {
+            const lineNo = (line as { lineNo?: unknown } | null)?.lineNo
+            if (typeof lineNo !== 'number') return
+            const first = seen.get(lineNo)
+            if (first !== undefined)
+              ctx.addIssue({
+                code: 'custom',
+                path: [i, 'lineNo'],
+                message: `lineNo ${lineNo} repeats /lines/${first}/lineNo`,
+                params: { code: 'DUPLICATE_LINE_NO' },
+              })
+            else seen.set(lineNo, i)
+          })
+        },
+        // Report duplicates together with every other problem, not only once the rest is valid.
+        { when: (payload) => Array.isArray(payload.value) },
+      ),
   })
   .meta({ id: 'ScreeningRequest' })
 

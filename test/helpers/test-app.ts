@@ -53,7 +53,7 @@ export async function createTestApp(env: Record<string, string> = {}, logger?: u
     ...env,
   })
   const runtime = await openRuntime(config)
-  const app = await buildApp({ config, services: runtime.services, logger: logger as never })
+  const app = await buildApp({ config, services: runtime.services, loggerInstance: logger as never })
   const keys = new Map<Role, string>()
   const key = async (role: Role, name = `${role}-test`) => {
     const { secret } = await runtime.services.keys.create(role, name, cliActor())

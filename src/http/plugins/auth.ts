@@ -12,6 +12,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null
   }
+  interface FastifyInstance {
+    /** Every /v1 route with its roles, as registered: the source of the role matrix tests. */
+    protectedRoutes: { method: string; url: string; roles: readonly Role[] }[]
+  }
 }
 
 export const PROTECTED_PREFIX = '/v1/'
@@ -31,11 +35,15 @@ export function principalOf(request: FastifyRequest): Principal {
 /** Bearer API keys on every /v1 route; each route's `config.roles` says who may call it. */
 export const auth = fp(async (app: FastifyInstance, opts: { keys: KeyService }) => {
   app.decorateRequest('principal', null)
+  const table: FastifyInstance['protectedRoutes'] = []
+  app.decorate('protectedRoutes', table)
 
   app.addHook('onRoute', (route) => {
     if (!route.url.startsWith(PROTECTED_PREFIX)) return
     const roles = route.config?.roles
     if (!roles || roles.length === 0) throw new Error(`route ${route.method} ${route.url} declares no roles`)
+    for (const method of [route.method].flat())
+      if (method !== 'HEAD') table.push({ method, url: route.url, roles })
     const roleList = roles.join(', ')
     route.schema = {
       ...route.schema,

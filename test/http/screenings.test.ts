@@ -1,0 +1,268 @@
+import { readFileSync } from 'node:fs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTestApp, type TestApp } from '../helpers/test-app.ts'
+
+interface Fixture {
+  name: string
+  request: unknown
+  expect: {
+    decision: string
+    lines: Record<
+      string,
+      {
+        decision: string
+        reasons?: string[]
+        includes?: string[]
+        advisories?: string[]
+        includesAdvisories?: string[]
+      }
+    >
+  }
+}
+const fixtures = JSON.parse(readFileSync('test/fixtures/declarations/cases.json', 'utf8')) as Fixture[]
+
+let t: TestApp
+beforeAll(async () => {
+  t = await createTestApp()
+})
+afterAll(() => t.close())
+
+const post = async (
+  payload: unknown,
+  headers: Record<string, string> = {},
+  role: 'screener' | 'officer' = 'screener',
+) =>
+  t.app.inject({
+    method: 'POST',
+    url: '/v1/screenings',
+    headers: { ...(await t.auth(role)), ...headers },
+    payload: payload as object,
+  })
+
+const valid = {
+  declaration: { id: 'D-1', direction: 'import' },
+  lines: [{ lineNo: 1, hsCode: '290811', casNumbers: ['87-86-5'] }],
+}
+
+describe('fixture declarations', () => {
+  it.each(fixtures.map((f) => [f.name, f] as const))('%s', async (_name, fixture) => {
+    const res = await post(fixture.request)
+    expect(res.statusCode).toBe(200)
+    const body = res.json()
+    expect(body.decision).toBe(fixture.expect.decision)
+    for (const [lineNo, want] of Object.entries(fixture.expect.lines)) {
+      const line = body.lines.find((l: { lineNo: number }) => l.lineNo === Number(lineNo))
+      const reasons = line.reasons
+        .map((r: { code: string; substanceId: string }) => `${r.code}:${r.substanceId}`)
+        .sort()
+      const advisories = line.advisories
+        .map((a: { code: string; substanceId: string }) => `${a.code}:${a.substanceId}`)
+        .sort()
+      expect(line.decision, `line ${lineNo}`).toBe(want.decision)
+      if (want.reasons) expect(reasons).toEqual([...want.reasons].sort())
+      if (want.includes) expect(reasons).toEqual(expect.arrayContaining(want.includes))
+      if (want.advisories) expect(advisories).toEqual([...want.advisories].sort())
+      if (want.includesAdvisories) expect(advisories).toEqual(expect.arrayContaining(want.includesAdvisories))
+      for (const r of line.reasons) {
+        expect(r.legalBasis.length).toBeGreaterThan(10)
+        expect(r.message.zh).toMatch(/[\u4e00-\u9fff]/)
+        expect(r.substance.zh).toMatch(/[\u4e00-\u9fff]/)
+      }
+    }
+  })
+
+  it('covers every reason code and advisory of the contract', () => {
+    const text = JSON.stringify(fixtures.map((f) => f.expect))
+    for (const code of [
+      'CAS_LISTED',
+      'HS_DESIGNATES_SUBSTANCE',
+      'EXEMPTION_MAY_APPLY',
+      'LAB_SCALE_EXEMPTION',
+      'TRACE_REVIEW',
+      'CAS_REVIEW_LISTED',
+      'HS_MAY_CONTAIN',
+      'NAME_MENTIONED',
+      'ARTICLE_MAY_CONTAIN',
+      'TRACE_BELOW_LIMIT',
+      'HS_RESIDUAL_CAS_DECLARED',
+    ])
+      expect(text).toContain(code)
+  })
+})
+
+describe('POST /v1/screenings', () => {
+  it('answers the contract shape with registry and audit', async () => {
+    const res = await post(valid)
+    expect(res.statusCode).toBe(200)
+    const body = res.json()
+    expect(body).toMatchObject({
+      declarationId: 'D-1',
+      decision: 'BLOCK',
+      registry: { version: '2024.1', hash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) },
+      audit: { sequence: expect.any(Number), hash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) },
+    })
+    expect(body.asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/)
+    expect(body.lines[0].hs).toMatchObject({ subheading: '290811' })
+    const stored = await t.app.inject({
+      url: `/v1/screenings/${body.screeningId}`,
+      headers: await t.auth('auditor'),
+    })
+    expect(stored.json()).toMatchObject({
+      screeningId: body.screeningId,
+      audit: body.audit,
+      disposition: null,
+    })
+  })
+
+  it.each([
+    [{ declaration: { id: '', direction: 'import' }, lines: [] }, ['/declaration/id', '/lines']],
+    [
+      { declaration: { id: 'x', direction: 'sideways' }, lines: [{ lineNo: 1, hsCode: '29' }] },
+      ['/declaration/direction', '/lines/0/hsCode'],
+    ],
+    [
+      {
+        declaration: { id: 'x', direction: 'import', date: '2026-02-30' },
+        lines: [{ lineNo: 0, hsCode: '2908' }],
+      },
+      ['/declaration/date', '/lines/0/lineNo'],
+    ],
+    [
+      {
+        declaration: { id: 'x', direction: 'import', tradeCountry: 'vn' },
+        lines: [{ lineNo: 1, hsCode: '7701', casNumbers: ['87-86-4'] }],
+      },
+      ['/declaration/tradeCountry', '/lines/0/hsCode', '/lines/0/casNumbers/0'],
+    ],
+    [
+      {
+        declaration: { id: 'x', direction: 'import' },
+        lines: [
+          { lineNo: 1, hsCode: '2908', purpose: 'fun', components: [{ cas: '87-68-3', massFraction: 0 }] },
+        ],
+      },
+      ['/lines/0/purpose', '/lines/0/components/0/massFraction'],
+    ],
+    [
+      {
+        declaration: { id: 'x', direction: 'import' },
+        lines: [
+          { lineNo: 1, hsCode: '2908', description: 'x'.repeat(501), components: [{ massFraction: 2 }] },
+        ],
+      },
+      ['/lines/0/description', '/lines/0/components/0/cas', '/lines/0/components/0/massFraction'],
+    ],
+    [
+      {
+        declaration: { id: 'x', direction: 'import', extra: 1 },
+        lines: [{ lineNo: 1, hsCode: '2908', casNumbers: Array(21).fill('87-68-3') }],
+      },
+      ['/declaration/extra', '/lines/0/casNumbers'],
+    ],
+    [
+      {
+        declaration: { id: 'x', direction: 'import' },
+        lines: Array.from({ length: 101 }, (_, i) => ({ lineNo: i + 1, hsCode: '2908' })),
+      },
+      ['/lines'],
+    ],
+    [
+      {
+        lines: [
+          { lineNo: 1, hsCode: '2908' },
+          { lineNo: 1, hsCode: '2908' },
+        ],
+      },
+      ['/declaration', '/lines/1/lineNo'],
+    ],
+  ])('422 names every problem (%#)', async (payload, paths) => {
+    const before = (await t.app.inject({ url: '/v1/audit/verify', headers: await t.auth('auditor') })).json()
+      .checked
+    const res = await post(payload)
+    expect(res.statusCode).toBe(422)
+    expect(res.headers['content-type']).toMatch(/problem\+json/)
+    const errors = res.json().errors as { path: string; code: string }[]
+    expect(errors.map((e) => e.path).sort()).toEqual([...paths].sort())
+    const after = (await t.app.inject({ url: '/v1/audit/verify', headers: await t.auth('auditor') })).json()
+      .checked
+    expect(after).toBe(before)
+  })
+
+  it('names the CAS check digit problem with its code', async () => {
+    const res = await post({
+      ...valid,
+      lines: [{ lineNo: 1, hsCode: '290811', casNumbers: ['87-86-5', '1163-19-6'] }],
+    })
+    expect(res.json().errors).toEqual([
+      expect.objectContaining({ path: '/lines/0/casNumbers/1', code: 'CAS_CHECK_DIGIT' }),
+    ])
+  })
+})
+
+describe('Idempotency-Key', () => {
+  it('replays the stored answer for the same body without a new audit event', async () => {
+    const first = await post(valid, { 'idempotency-key': 'idem-1' })
+    const second = await post(valid, { 'idempotency-key': 'idem-1' })
+    expect(second.statusCode).toBe(200)
+    expect(second.json()).toEqual(first.json())
+    expect(second.headers['idempotency-replayed']).toBe('true')
+  })
+  it('refuses the same key with a different body (422)', async () => {
+    await post(valid, { 'idempotency-key': 'idem-2' })
+    const res = await post(
+      { ...valid, declaration: { id: 'D-2', direction: 'import' } },
+      { 'idempotency-key': 'idem-2' },
+    )
+    expect(res.statusCode).toBe(422)
+    expect(res.json().code).toBe('IDEMPOTENCY_KEY_REUSED')
+  })
+  it('answers 409 while the first request is still running', async () => {
+    const [a, b] = await Promise.all([
+      post(valid, { 'idempotency-key': 'idem-3' }),
+      post(valid, { 'idempotency-key': 'idem-3' }),
+    ])
+    expect([a.statusCode, b.statusCode].sort()).toEqual([200, 409])
+  })
+  it('keys belong to one API key: another caller may reuse the string', async () => {
+    await post(valid, { 'idempotency-key': 'idem-4' })
+    const other = await post(valid, { 'idempotency-key': 'idem-4' }, 'officer')
+    expect(other.statusCode).toBe(200)
+    expect(other.headers['idempotency-replayed']).toBeUndefined()
+  })
+})
+
+describe('reading screenings', () => {
+  it('lists with keyset pagination and filters; screeners see only their own', async () => {
+    const mine = await t.key('screener', 'pager')
+    const headers = { authorization: `Bearer ${mine}` }
+    const ids: string[] = []
+    for (let i = 0; i < 5; i++) {
+      const r = await t.app.inject({
+        method: 'POST',
+        url: '/v1/screenings',
+        headers,
+        payload: { ...valid, declaration: { id: `PAGE-${i}`, direction: 'import' } },
+      })
+      ids.push(r.json().screeningId)
+    }
+    const seen: string[] = []
+    let cursor: string | null = null
+    do {
+      const page = await t.app.inject({
+        url: `/v1/screenings?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+        headers,
+      })
+      const body = page.json() as { items: { screeningId: string }[]; nextCursor: string | null }
+      seen.push(...body.items.map((i) => i.screeningId))
+      cursor = body.nextCursor
+    } while (cursor)
+    expect(seen).toEqual([...ids].reverse())
+    const filtered = await t.app.inject({
+      url: '/v1/screenings?declarationId=PAGE-3&decision=BLOCK',
+      headers: await t.auth('officer'),
+    })
+    expect(filtered.json().items.map((i: { screeningId: string }) => i.screeningId)).toEqual([ids[3]])
+    const foreign = await t.app.inject({ url: `/v1/screenings/${ids[0]}`, headers: await t.auth('screener') })
+    expect(foreign.statusCode).toBe(404)
+  })
+})
