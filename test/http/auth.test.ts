@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ROLES, type Role } from '../../src/services/actor.ts'
+import { ROLES } from '../../src/services/actor.ts'
 import { createTestApp, type TestApp } from '../helpers/test-app.ts'
 
 const logLines: string[] = []
