@@ -42,3 +42,34 @@ export const unavailable = (detail: string, cause?: unknown) =>
     headers: { 'retry-after': '1' },
     cause,
   })
+
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+])
+
+/** True when an error means the database could not be reached, rather than that a query was wrong. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (
+    let e = err as { code?: unknown; message?: unknown; cause?: unknown } | null;
+    e;
+    e = e.cause as typeof e
+  ) {
+    const code = typeof e.code === 'string' ? e.code : ''
+    if (CONNECTION_CODES.has(code) || code.startsWith('08')) return true
+    const message = typeof e.message === 'string' ? e.message : ''
+    if (
+      /PGlite is closed|Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|pool after calling end/i.test(
+        message,
+      )
+    )
+      return true
+  }
+  return false
+}

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin'
 import { isResponseSerializationError } from 'fastify-type-provider-zod'
 import type { FieldError } from '../../core/validation-errors.ts'
-import { AppError } from '../../services/errors.ts'
+import { AppError, isDatabaseUnavailable } from '../../services/errors.ts'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8'
 
@@ -105,6 +105,16 @@ export const problemDetails = fp(async (app: FastifyInstance) => {
         code: 'INTERNAL_ERROR',
         title: 'Internal error',
         detail: 'internal error',
+      })
+    }
+    if (isDatabaseUnavailable(error)) {
+      request.log.error({ err: error }, 'database unavailable')
+      reply.header('retry-after', '1')
+      return sendProblem(request, reply, {
+        status: 503,
+        code: 'SERVICE_UNAVAILABLE',
+        title: 'Service unavailable',
+        detail: 'the database is unavailable; retry later',
       })
     }
     const status = error.statusCode ?? 500
