@@ -100,13 +100,16 @@ export class ScreeningService {
     const idemKey =
       input.idempotencyKey && input.actor.keyId ? `${input.actor.keyId}|${input.idempotencyKey}` : null
     if (idemKey) {
+      // Reserve the key before any await, so a concurrent duplicate sees it as running.
       const running = this.inFlight.get(idemKey)
       if (running !== undefined) throw idempotencyConflict(running === hash)
-      const replay = await this.replay(input, hash)
-      if (replay) return { response: replay, replayed: true }
       this.inFlight.set(idemKey, hash)
     }
     try {
+      if (idemKey) {
+        const replay = await this.replay(input, hash)
+        if (replay) return { response: replay, replayed: true }
+      }
       const pending = this.decide(input, snapshot, hash)
       let event: Awaited<ReturnType<GroupCommitter['submit']>>
       try {
