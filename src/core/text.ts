@@ -18,7 +18,10 @@ export function foldText(input: string): FoldedText {
   for (let i = 0; i < source.length; i++) {
     const c = source.charCodeAt(i)
     const keep =
-      (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c > 127 && LETTER_OR_DIGIT.test(source[i] as string))
+      (c >= 97 && c <= 122) ||
+      (c >= 48 && c <= 57) ||
+      (c >= 0x4e00 && c <= 0x9fff) ||
+      (c > 127 && LETTER_OR_DIGIT.test(source[i] as string))
     if (!keep) {
       pendingSeparator = true
       continue
