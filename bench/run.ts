@@ -6,24 +6,35 @@ import { readFileSync } from 'node:fs'
 import { casCheckDigit } from '../src/core/cas.ts'
 import type { RegistryDocument, RegistryGroup } from '../src/core/registry-document.ts'
 import { screenDeclaration } from '../src/core/screen.ts'
-import { prepareDeclaration, type ScreeningRequest, ScreeningRequestSchema } from '../src/core/screening-request.ts'
+import {
+  prepareDeclaration,
+  type ScreeningRequest,
+  ScreeningRequestSchema,
+} from '../src/core/screening-request.ts'
 import { buildSnapshot, type RegistrySnapshot } from '../src/core/snapshot.ts'
 import type { PreparedDeclaration } from '../src/core/types.ts'
 
 const seed = JSON.parse(readFileSync('registry/versions/2024.1.json', 'utf8')) as RegistryDocument
-const fixtures = (JSON.parse(readFileSync('test/fixtures/declarations/cases.json', 'utf8')) as { request: unknown }[]).map(
-  (f) => ScreeningRequestSchema.parse(f.request),
-)
+const fixtures = (
+  JSON.parse(readFileSync('test/fixtures/declarations/cases.json', 'utf8')) as { request: unknown }[]
+).map((f) => ScreeningRequestSchema.parse(f.request))
 const everyday: ScreeningRequest = ScreeningRequestSchema.parse({
   declaration: { id: 'bench', direction: 'import' },
   lines: [
     { lineNo: 1, hsCode: '8471300000', description: 'laptop computers 笔记本电脑' },
     { lineNo: 2, hsCode: '6109100000', description: 'cotton T-shirts 棉制T恤', casNumbers: [] },
-    { lineNo: 3, hsCode: '3904220000', description: 'plasticised PVC compound', components: [{ cas: '117-81-7', massFraction: 0.3 }] },
+    {
+      lineNo: 3,
+      hsCode: '3904220000',
+      description: 'plasticised PVC compound',
+      components: [{ cas: '117-81-7', massFraction: 0.3 }],
+    },
     { lineNo: 4, hsCode: '2917320000', casNumbers: ['117-81-7'], description: 'DEHP plasticiser' },
   ],
 })
-const declarations: PreparedDeclaration[] = [...fixtures, everyday, everyday, everyday].map((r) => prepareDeclaration(r, '2026-11-28'))
+const declarations: PreparedDeclaration[] = [...fixtures, everyday, everyday, everyday].map((r) =>
+  prepareDeclaration(r, '2026-11-28'),
+)
 const linesPerRound = declarations.reduce((n, d) => n + d.lines.length, 0)
 
 function syntheticGroup(i: number): RegistryGroup {
@@ -36,11 +47,39 @@ function syntheticGroup(i: number): RegistryGroup {
     synonyms: [`synthetic compound number ${i}`],
     tradeNames: [`Synthowax ${i}`],
     reviewNames: [],
-    listing: { convention: 'Stockholm', annex: 'A', cop: 'bench', year: 2030, decision: null, decisionConfirmed: false },
+    listing: {
+      convention: 'Stockholm',
+      annex: 'A',
+      cop: 'bench',
+      year: 2030,
+      decision: null,
+      decisionConfirmed: false,
+    },
     traceLimit: null,
-    cas: [{ number: cas, name: 'synthetic', role: 'parent', scope: 'ban', verified: false, sources: ['POLICY'] }],
-    hsRules: [{ prefix: `29${String(10 + (i % 40)).padStart(2, '0')}${String(i % 100).padStart(2, '0')}${String(i).padStart(4, '0').slice(-4)}`, kind: 'designates', nomenclature: 'CN', confidence: 'unverified', note: '', sources: ['POLICY'] }],
-    measures: [{ type: 'ban', directions: ['import', 'export'], validFrom: '2030-01-01', validTo: null, exemptions: [], legalBasis: 'bench', sources: ['POLICY'] }],
+    cas: [
+      { number: cas, name: 'synthetic', role: 'parent', scope: 'ban', verified: false, sources: ['POLICY'] },
+    ],
+    hsRules: [
+      {
+        prefix: `29${String(10 + (i % 40)).padStart(2, '0')}${String(i % 100).padStart(2, '0')}${String(i).padStart(4, '0').slice(-4)}`,
+        kind: 'designates',
+        nomenclature: 'CN',
+        confidence: 'unverified',
+        note: '',
+        sources: ['POLICY'],
+      },
+    ],
+    measures: [
+      {
+        type: 'ban',
+        directions: ['import', 'export'],
+        validFrom: '2030-01-01',
+        validTo: null,
+        exemptions: [],
+        legalBasis: 'bench',
+        sources: ['POLICY'],
+      },
+    ],
     sources: ['POLICY'],
   }
 }
@@ -60,7 +99,10 @@ function measure(snapshot: RegistrySnapshot, seconds: number): number {
   return lines / seconds
 }
 
-const grown: RegistryDocument = { ...seed, groups: [...seed.groups, ...Array.from({ length: 10_000 }, (_, i) => syntheticGroup(i))] }
+const grown: RegistryDocument = {
+  ...seed,
+  groups: [...seed.groups, ...Array.from({ length: 10_000 }, (_, i) => syntheticGroup(i))],
+}
 const t0 = performance.now()
 const small = buildSnapshot(seed, 'sha256:seed')
 const t1 = performance.now()
@@ -76,8 +118,14 @@ const smallRate = median(rounds.map((r) => r.small))
 const largeRate = median(rounds.map((r) => r.large))
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 
-console.log(`core screening, ${linesPerRound} lines per round (${declarations.length} realistic declarations), one core`)
-console.log(`  seeded registry (${seed.groups.length} groups, ${small.names.size} names):   ${fmt(smallRate)} lines/s   snapshot build ${(t1 - t0).toFixed(1)} ms`)
-console.log(`  grown registry (${grown.groups.length} groups, ${large.names.size} names): ${fmt(largeRate)} lines/s   snapshot build ${(t2 - t1).toFixed(1)} ms`)
+console.log(
+  `core screening, ${linesPerRound} lines per round (${declarations.length} realistic declarations), one core`,
+)
+console.log(
+  `  seeded registry (${seed.groups.length} groups, ${small.names.size} names):   ${fmt(smallRate)} lines/s   snapshot build ${(t1 - t0).toFixed(1)} ms`,
+)
+console.log(
+  `  grown registry (${grown.groups.length} groups, ${large.names.size} names): ${fmt(largeRate)} lines/s   snapshot build ${(t2 - t1).toFixed(1)} ms`,
+)
 console.log(`  ratio grown/seeded: ${(largeRate / smallRate).toFixed(2)}`)
 console.log(`  heap used: ${fmt(process.memoryUsage().heapUsed / 1024 / 1024)} MiB`)
