@@ -37,6 +37,29 @@ export interface DatabaseOptions {
   onPoolError?: (err: Error) => void
 }
 
+/**
+ * drizzle-orm 0.45 sends BEGIN before entering its try/finally, so a BEGIN on a connection the server
+ * has just closed never releases the client, and a handful of those exhaust the pool for good (found by
+ * the pg_terminate_backend fault test). Here every transaction runs on a client that is always released;
+ * the pool then discards it if its connection broke.
+ */
+function releasingTransactions(pool: pg.Pool): Db['transaction'] {
+  const perClient = new WeakMap<pg.PoolClient, Db>()
+  return async (run, config) => {
+    const client = await pool.connect()
+    try {
+      let db = perClient.get(client)
+      if (!db) {
+        db = drizzlePg(client, { schema }) as unknown as Db
+        perClient.set(client, db)
+      }
+      return await db.transaction(run, config)
+    } finally {
+      client.release()
+    }
+  }
+}
+
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({
@@ -44,9 +67,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: 5_000,
     })
-    // An idle client that loses its connection must not crash the process; the next query reconnects.
+    // A client that loses its connection must not crash the process. The pool listens on idle clients
+    // only; a checked-out client between two queries of a transaction needs its own listener. Its
+    // pending query fails (503), and the pool discards it on release because it is no longer queryable.
     pool.on('error', (err) => options.onPoolError?.(err))
+    pool.on('connect', (client) => client.on('error', (err) => options.onPoolError?.(err)))
     const db = drizzlePg(pool, { schema }) as unknown as Db
+    db.transaction = releasingTransactions(pool)
     return {
       db,
       driver: 'pg',

@@ -1,6 +1,7 @@
 import type { AuditEvent } from '../core/audit-chain.ts'
 import type { Db, Tx } from '../db/client.ts'
 import { appendEvents, type PendingEvent } from './audit-log.ts'
+import { isDatabaseUnavailable } from './errors.ts'
 
 /** Rows that belong with an event and must commit in its transaction (a screening, its review case). */
 export type StageRows = (tx: Tx, events: readonly { item: CommitItem; event: AuditEvent }[]) => Promise<void>
@@ -73,8 +74,9 @@ export class GroupCommitter {
         w.resolve(events[i]!)
       })
     } catch (err) {
-      if (batch.length === 1) {
-        batch[0]!.reject(err)
+      // With the database gone, retrying each item would only queue more doomed transactions.
+      if (batch.length === 1 || isDatabaseUnavailable(err)) {
+        for (const w of batch) w.reject(err)
         return
       }
       for (const w of batch) {

@@ -1,0 +1,228 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import pg from 'pg'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { Role } from '../../src/services/actor.ts'
+import { freshDatabaseUrl } from '../helpers/test-app.ts'
+import {
+  auditFacts,
+  createKeys,
+  freePort,
+  type LoadResult,
+  runLoad,
+  type ServerProcess,
+  startServer,
+  verifyOnline,
+  waitUntil,
+} from './server-process.ts'
+
+const hasPostgres = Boolean(process.env.DATABASE_URL)
+const drivers = [
+  { name: 'PGlite', postgres: false },
+  ...(hasPostgres ? [{ name: 'PostgreSQL', postgres: true }] : []),
+]
+const ROLES: Role[] = ['screener', 'auditor']
+
+/** Everything a test needs to start servers on one fresh database. */
+interface Stage {
+  env: Record<string, string>
+  databaseUrl?: string
+  keys: Record<Role, string>
+  cleanup(): Promise<void>
+}
+
+async function stage(postgres: boolean): Promise<Stage> {
+  if (postgres) {
+    const db = await freshDatabaseUrl()
+    const env = { DATABASE_URL: db.url! }
+    return { env, databaseUrl: db.url, keys: await createKeys(env, ROLES), cleanup: db.drop }
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'popscreen-faults-'))
+  const env = { DATA_DIR: dir }
+  return {
+    env,
+    keys: await createKeys(env, ROLES),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  }
+}
+
+const acknowledged = (results: LoadResult[]) => results.filter((r) => r.status === 200)
+const countOk = (results: LoadResult[]) => results.reduce((n, r) => n + (r.status === 200 ? 1 : 0), 0)
+
+/** Every 200 is in the audit log exactly once and the chain verifies, read by a freshly started server. */
+async function expectEveryAcknowledgedDecisionRecorded(s: Stage, results: LoadResult[], port: number) {
+  const server = await startServer(s.env, port)
+  try {
+    const facts = await auditFacts(server.baseUrl, s.keys.auditor)
+    const missing = acknowledged(results).filter(
+      (r) => !r.screeningId || !facts.screeningIds.has(r.screeningId),
+    )
+    expect(missing).toEqual([])
+    expect(facts.duplicates).toBe(0)
+    expect(facts.gapFree).toBe(true)
+    expect(await verifyOnline(server.baseUrl, s.keys.auditor)).toMatchObject({
+      ok: true,
+      checked: facts.count,
+    })
+  } finally {
+    await server.stop()
+  }
+}
+
+describe.each(drivers)('server process on $name', ({ postgres }) => {
+  let s: Stage
+  let port: number
+  let server: ServerProcess | undefined
+  beforeEach(async () => {
+    s = await stage(postgres)
+    port = await freePort()
+  })
+  afterEach(async () => {
+    await server?.stop('SIGKILL')
+    server = undefined
+    await s.cleanup()
+  })
+
+  it('kill -9 under load: every screening that got a 200 is in the audit log and the chain verifies', async () => {
+    server = await startServer(s.env, port)
+    const results: LoadResult[] = []
+    let killed = false
+    const load = runLoad({
+      baseUrl: () => server!.baseUrl,
+      key: s.keys.screener,
+      concurrency: 16,
+      max: 20_000,
+      stop: () => killed,
+      results,
+    })
+    await waitUntil(() => countOk(results) >= 200, 30_000)
+    server.child.kill('SIGKILL')
+    await server.exited
+    killed = true
+    await load
+    server = undefined
+
+    expect(countOk(results)).toBeGreaterThanOrEqual(200)
+    expect(results.filter((r) => r.status !== 200 && r.status !== 'network-error')).toEqual([])
+    await expectEveryAcknowledgedDecisionRecorded(s, results, port)
+  })
+
+  it('SIGTERM under load: in-flight requests finish, exit code 0, no acknowledged decision lost', async () => {
+    server = await startServer(s.env, port)
+    const results: LoadResult[] = []
+    let exited = false
+    const load = runLoad({
+      baseUrl: () => server!.baseUrl,
+      key: s.keys.screener,
+      concurrency: 16,
+      max: 20_000,
+      stop: () => exited,
+      results,
+    })
+    await waitUntil(() => countOk(results) >= 200, 30_000)
+    const code = await server.stop('SIGTERM')
+    exited = true
+    await load
+    server = undefined
+
+    expect(code).toBe(0)
+    // While closing, fastify answers 503 on kept-alive sockets; after it, connections are refused.
+    expect(results.filter((r) => ![200, 503, 'network-error'].includes(r.status))).toEqual([])
+    await expectEveryAcknowledgedDecisionRecorded(s, results, port)
+  })
+})
+
+describe.runIf(hasPostgres)('PostgreSQL faults', () => {
+  let s: Stage
+  const servers: ServerProcess[] = []
+  beforeEach(async () => {
+    s = await stage(true)
+  })
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((p) => p.stop('SIGKILL')))
+    await s.cleanup()
+  })
+
+  it('connections killed with pg_terminate_backend: only 503s while it lasts, then recovery on its own', async () => {
+    const port = await freePort()
+    const server = await startServer(s.env, port)
+    servers.push(server)
+    const results: LoadResult[] = []
+    let done = false
+    const load = runLoad({
+      baseUrl: () => server.baseUrl,
+      key: s.keys.screener,
+      concurrency: 16,
+      max: 50_000,
+      stop: () => done,
+      results,
+    })
+    await waitUntil(() => countOk(results) >= 100, 30_000)
+
+    const dbName = new URL(s.databaseUrl!).pathname.slice(1)
+    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL })
+    await admin.connect()
+    let terminated = 0
+    const outageEnds = Date.now() + 2_000
+    while (Date.now() < outageEnds) {
+      const { rows } = await admin.query(
+        'select pg_terminate_backend(pid) as t from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+        [dbName],
+      )
+      terminated += rows.filter((r) => r.t).length
+      await sleep(25)
+    }
+    await admin.end()
+    const afterOutage = results.length
+    const outageOver = Date.now()
+    await waitUntil(() => results.slice(afterOutage).some((r) => r.status === 200), 15_000)
+    const recoveryMs = Date.now() - outageOver
+    done = true
+    await load
+
+    console.info(
+      `pg_terminate_backend: ${terminated} connections killed; ${countOk(results)} × 200, ` +
+        `${results.filter((r) => r.status === 503).length} × 503; first 200 ${recoveryMs} ms after the outage`,
+    )
+    expect(terminated).toBeGreaterThan(0)
+    expect(server.child.exitCode, server.output()).toBeNull()
+    expect(results.filter((r) => r.status !== 200 && r.status !== 503)).toEqual([])
+    expect(results.some((r) => r.status === 503)).toBe(true)
+    expect(results.slice(afterOutage).some((r) => r.status === 200)).toBe(true)
+    const ready = await fetch(`${server.baseUrl}/health/ready`)
+    expect(ready.status).toBe(200)
+    await server.stop()
+    servers.length = 0
+    await expectEveryAcknowledgedDecisionRecorded(s, results, port)
+  })
+
+  it('two server processes on one database write one gap-free chain that verifies', async () => {
+    const [a, b] = await Promise.all([
+      freePort().then((p) => startServer(s.env, p)),
+      freePort().then((p) => startServer(s.env, p)),
+    ])
+    servers.push(a!, b!)
+    const per = (server: ServerProcess) => {
+      const results: LoadResult[] = []
+      return runLoad({
+        baseUrl: () => server.baseUrl,
+        key: s.keys.screener,
+        concurrency: 8,
+        max: 400,
+        stop: () => false,
+        results,
+      })
+    }
+    const [ra, rb] = await Promise.all([per(a!), per(b!)])
+    expect(countOk(ra)).toBe(400)
+    expect(countOk(rb)).toBe(400)
+
+    const facts = await auditFacts(a!.baseUrl, s.keys.auditor)
+    expect(facts.gapFree).toBe(true)
+    expect(facts.screeningIds.size).toBe(800)
+    for (const r of [...ra, ...rb]) expect(facts.screeningIds.has(r.screeningId!)).toBe(true)
+    expect(await verifyOnline(b!.baseUrl, s.keys.auditor)).toMatchObject({ ok: true, checked: facts.count })
+  })
+})
