@@ -5,6 +5,7 @@ import { auth } from './http/plugins/auth.ts'
 import { docs } from './http/plugins/docs.ts'
 import { metrics } from './http/plugins/metrics.ts'
 import { problemDetails } from './http/plugins/problem-details.ts'
+import { requestEncoding } from './http/plugins/request-encoding.ts'
 import { security } from './http/plugins/security.ts'
 import { auditRoutes } from './http/routes/audit.ts'
 import { healthRoutes } from './http/routes/health.ts'
@@ -49,6 +50,7 @@ export async function buildApp({
   })
 
   await app.register(problemDetails)
+  await app.register(requestEncoding)
   await app.register(metrics)
   await app.register(docs)
   await app.register(auth, { keys: services.keys })

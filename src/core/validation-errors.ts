@@ -8,7 +8,7 @@ export interface FieldError {
   message: string
 }
 
-function pointer(path: readonly PropertyKey[]): string {
+export function jsonPointer(path: readonly PropertyKey[]): string {
   return path.map((p) => `/${String(p).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('')
 }
 
@@ -41,7 +41,7 @@ export function toFieldErrors(
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys)
         errors.push({
-          path: pointer([...prefix, ...issue.path, key]),
+          path: jsonPointer([...prefix, ...issue.path, key]),
           code: 'UNKNOWN_FIELD',
           message: `unknown field "${key}"`,
         })
@@ -51,7 +51,11 @@ export function toFieldErrors(
       errors.push(...toFieldErrors(issue.errors[0] ?? [], [...prefix, ...issue.path]))
       continue
     }
-    errors.push({ path: pointer([...prefix, ...issue.path]), code: codeOf(issue), message: issue.message })
+    errors.push({
+      path: jsonPointer([...prefix, ...issue.path]),
+      code: codeOf(issue),
+      message: issue.message,
+    })
   }
   return errors
 }

@@ -88,6 +88,45 @@ describe('problem+json errors', () => {
       ]),
     )
   })
+  it('415 for a charset other than UTF-8', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/screenings',
+      headers: { ...(await t.auth('screener')), 'content-type': 'application/json; charset=utf-16' },
+      payload: '{}',
+    })
+    expectProblem(res, 415, 'UNSUPPORTED_MEDIA_TYPE')
+  })
+  it('422 naming each field whose text the database could not store (NUL, lone surrogate)', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/screenings',
+      headers: { ...(await t.auth('screener')), 'content-type': 'application/json' },
+      payload:
+        '{"declaration":{"id":"D-\\u0000","direction":"import","n\\u0000te":1},' +
+        '"lines":[{"lineNo":1,"hsCode":"3812","description":"a\\ud800"}]}',
+    })
+    const body = expectProblem(res, 422, 'VALIDATION_FAILED')
+    expect(body.errors).toEqual(
+      expect.arrayContaining([
+        { path: '/declaration/id', code: 'INVALID_CHARACTERS', message: expect.any(String), in: 'body' },
+        {
+          path: '/declaration/n\u0000te',
+          code: 'INVALID_CHARACTERS',
+          message: expect.any(String),
+          in: 'body',
+        },
+        { path: '/lines/0/description', code: 'INVALID_CHARACTERS', message: expect.any(String), in: 'body' },
+      ]),
+    )
+    const q = await t.app.inject({
+      url: '/v1/screenings?declarationId=%00',
+      headers: await t.auth('officer'),
+    })
+    expect(expectProblem(q, 422, 'VALIDATION_FAILED').errors).toEqual([
+      expect.objectContaining({ path: '/declarationId', code: 'INVALID_CHARACTERS', in: 'querystring' }),
+    ])
+  })
   it('echoes a well-formed inbound X-Request-Id', async () => {
     const res = await t.app.inject({ url: '/health/live', headers: { 'x-request-id': 'trace-12345678' } })
     expect(res.headers['x-request-id']).toBe('trace-12345678')

@@ -1,0 +1,31 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { findUnstorableText } from '../../core/storable-text.ts'
+import { AppError } from '../../services/errors.ts'
+import { RequestValidationError } from './problem-details.ts'
+
+const UTF8 = /^"?utf-?8"?$/i
+
+/**
+ * Bodies are UTF-8 JSON. A declared charset of anything else is refused rather than misread, and text
+ * the database cannot store is a 422 naming the field rather than a failed write.
+ */
+export const requestEncoding = fp(async (app: FastifyInstance) => {
+  app.addHook('onRequest', async (request) => {
+    const type = request.headers['content-type']
+    const charset = type?.match(/;\s*charset=([^;]*)/i)?.[1]?.trim()
+    if (charset !== undefined && !UTF8.test(charset))
+      throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', `charset ${charset} is not supported; send UTF-8`, {
+        title: 'Unsupported media type',
+      })
+  })
+  app.addHook('preValidation', async (request) => {
+    for (const [part, value] of [
+      ['querystring', request.query],
+      ['body', request.body],
+    ] as const) {
+      const errors = findUnstorableText(value)
+      if (errors.length > 0) throw new RequestValidationError(errors, part)
+    }
+  })
+})
