@@ -23,6 +23,8 @@ export interface AppOptions {
   services: Services
   /** A ready pino instance (tests capture logs with it); otherwise the logger is built from config. */
   loggerInstance?: FastifyBaseLogger | undefined
+  /** Routes registered after the application's own, before it is sealed (the HTTP benchmark's baseline). */
+  extraRoutes?: ((app: App) => Promise<void> | void) | undefined
 }
 
 /** The whole HTTP application, in registration order, without listening. */
@@ -30,6 +32,7 @@ export async function buildApp({
   config,
   services,
   loggerInstance,
+  extraRoutes,
 }: AppOptions): Promise<App & { drain(): void }> {
   const app = Fastify({
     ...(loggerInstance ? { loggerInstance } : { logger: loggerOptions(config) }),
@@ -62,6 +65,7 @@ export async function buildApp({
   await registryRoutes(app, services)
   await auditRoutes(app, services)
   await keyRoutes(app, services)
+  await extraRoutes?.(app)
 
   app.addHook('onClose', async () => {
     state.draining = true

@@ -6,6 +6,7 @@ import {
   GENESIS_HASH,
   hashEvent,
 } from '../core/audit-chain.ts'
+import { bulkInsert } from '../db/bulk-insert.ts'
 import { type Db, queryRows, type Tx } from '../db/client.ts'
 import { auditEvents } from '../db/schema.ts'
 
@@ -21,6 +22,34 @@ export interface PendingEvent {
   requestId?: string | null
   payload: unknown
 }
+
+const AUDIT_COLUMNS = {
+  sequence: 'bigint',
+  at: 'timestamptz',
+  action: 'text',
+  actor: 'jsonb',
+  subject: 'jsonb',
+  decision: 'text',
+  registry_version: 'text',
+  request_id: 'text',
+  payload: 'jsonb',
+  prev_hash: 'text',
+  hash: 'text',
+} as const
+
+const toRow = (e: AuditEvent) => ({
+  sequence: e.sequence,
+  at: e.at,
+  action: e.action,
+  actor: e.actor,
+  subject: e.subject,
+  decision: e.decision,
+  registry_version: e.registryVersion,
+  request_id: e.requestId,
+  payload: e.payload,
+  prev_hash: e.prevHash,
+  hash: e.hash,
+})
 
 /**
  * Appends events inside the caller's transaction: takes the chain lock, reads the tail and links each
@@ -53,21 +82,7 @@ export async function appendEvents(tx: Tx, pending: readonly PendingEvent[]): Pr
     prevHash = hash
     return { ...body, hash }
   })
-  await tx.insert(auditEvents).values(
-    sealed.map((e) => ({
-      sequence: e.sequence,
-      at: new Date(e.at),
-      action: e.action,
-      actor: e.actor,
-      subject: e.subject,
-      decision: e.decision,
-      registryVersion: e.registryVersion,
-      requestId: e.requestId,
-      payload: e.payload,
-      prevHash: e.prevHash,
-      hash: e.hash,
-    })),
-  )
+  await bulkInsert(tx, 'audit_events', AUDIT_COLUMNS, sealed.map(toRow))
   return sealed
 }
 

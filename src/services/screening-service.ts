@@ -6,6 +6,7 @@ import { screenDeclaration } from '../core/screen.ts'
 import { prepareDeclaration, type ScreeningRequest } from '../core/screening-request.ts'
 import type { RegistrySnapshot } from '../core/snapshot.ts'
 import type { Advisory, Outcome, Reason } from '../core/types.ts'
+import { bulkInsert } from '../db/bulk-insert.ts'
 import type { Db } from '../db/client.ts'
 import { reviewCases, screenings } from '../db/schema.ts'
 import type { Principal } from './actor.ts'
@@ -50,8 +51,11 @@ export interface StoredScreening extends ScreeningResponse {
 }
 
 /** Today's date in China, where the declarations are lodged. */
+// Building an Intl.DateTimeFormat costs more than a whole screening; build it once.
+const SHANGHAI_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' })
+
 export function todayInShanghai(now = new Date()): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(now)
+  return SHANGHAI_DATE.format(now)
 }
 
 export function requestHash(request: unknown): string {
@@ -309,38 +313,64 @@ interface ScreeningCommitItem extends CommitItem {
 }
 
 /** Screening rows and review cases of a whole batch, written with the batch's audit events. */
+const SCREENING_COLUMNS = {
+  id: 'uuid',
+  declaration_id: 'text',
+  direction: 'text',
+  as_of: 'date',
+  decision: 'text',
+  registry_version: 'text',
+  actor_key_id: 'uuid',
+  actor: 'jsonb',
+  request: 'jsonb',
+  response: 'jsonb',
+  request_id: 'text',
+  idempotency_key: 'text',
+  request_hash: 'text',
+  rescreen_of: 'uuid',
+  audit_sequence: 'bigint',
+} as const
+
+const REVIEW_CASE_COLUMNS = {
+  id: 'uuid',
+  screening_id: 'uuid',
+  declaration_id: 'text',
+  lines: 'jsonb',
+} as const
+
+/** Screening rows and review cases of a whole batch, written with the batch's audit events. */
 const stageScreenings: StageRows = async (tx, items) => {
-  const rows: (typeof screenings.$inferInsert)[] = []
-  const cases: (typeof reviewCases.$inferInsert)[] = []
-  for (const { item, event } of items) {
-    const { input, response, hash, reviewLines } = (item as ScreeningCommitItem).screening
-    rows.push({
-      id: response.screeningId,
-      declarationId: response.declarationId,
+  const rows = items.map(({ item, event }) => {
+    const { id, input, response, hash } = (item as ScreeningCommitItem).screening
+    return {
+      id,
+      declaration_id: response.declarationId,
       direction: input.request.declaration.direction,
-      asOf: response.asOf,
+      as_of: response.asOf,
       decision: response.decision,
-      registryVersion: response.registry.version,
-      actorKeyId: input.actor.keyId!,
+      registry_version: response.registry.version,
+      actor_key_id: input.actor.keyId,
       actor: input.actor,
       request: input.request,
       response: { ...response, audit: { sequence: event.sequence, hash: event.hash } },
-      requestId: input.requestId,
-      idempotencyKey: input.idempotencyKey ?? null,
-      requestHash: hash,
-      rescreenOf: input.rescreenOf ?? null,
-      auditSequence: event.sequence,
-    })
-    if (reviewLines.length > 0)
-      cases.push({
-        id: uuidv7(),
-        screeningId: response.screeningId,
-        declarationId: response.declarationId,
-        lines: reviewLines,
-      })
-  }
-  await tx.insert(screenings).values(rows)
-  if (cases.length > 0) await tx.insert(reviewCases).values(cases)
+      request_id: input.requestId,
+      idempotency_key: input.idempotencyKey ?? null,
+      request_hash: hash,
+      rescreen_of: input.rescreenOf ?? null,
+      audit_sequence: event.sequence,
+    }
+  })
+  await bulkInsert(tx, 'screenings', SCREENING_COLUMNS, rows)
+  const cases = items
+    .map(({ item }) => (item as ScreeningCommitItem).screening)
+    .filter((p) => p.reviewLines.length > 0)
+    .map((p) => ({
+      id: uuidv7(),
+      screening_id: p.id,
+      declaration_id: p.response.declarationId,
+      lines: p.reviewLines,
+    }))
+  if (cases.length > 0) await bulkInsert(tx, 'review_cases', REVIEW_CASE_COLUMNS, cases)
 }
 
 function idempotencyConflict(sameBody: boolean): AppError {

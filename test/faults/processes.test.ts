@@ -4,19 +4,10 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createKeys, freePort, type ServerProcess, startServer } from '../../scripts/server-process.ts'
 import type { Role } from '../../src/services/actor.ts'
 import { freshDatabaseUrl } from '../helpers/test-app.ts'
-import {
-  auditFacts,
-  createKeys,
-  freePort,
-  type LoadResult,
-  runLoad,
-  type ServerProcess,
-  startServer,
-  verifyOnline,
-  waitUntil,
-} from './server-process.ts'
+import { auditFacts, type LoadResult, runLoad, verifyOnline, waitUntil } from './load.ts'
 
 const hasPostgres = Boolean(process.env.DATABASE_URL)
 const drivers = [

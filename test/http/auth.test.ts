@@ -166,5 +166,6 @@ describe('security headers', () => {
     const res = await t.app.inject({ url: '/health/live' })
     expect(res.headers['x-content-type-options']).toBe('nosniff')
     expect(res.headers['strict-transport-security']).toBeDefined()
+    expect(res.headers['content-security-policy']).toContain("default-src 'none'")
   })
 })

@@ -1,0 +1,172 @@
+/**
+ * npm run bench:http — the HTTP service measured against baselines taken by the same server in the same
+ * run: the /health/live ceiling, a zod-validated echo of a screening request, then POST /v1/screenings with
+ * 1-line and 20-line declarations (each answer only after its audit event committed). PGlite first, then
+ * PostgreSQL when DATABASE_URL is set (on a fresh database, dropped afterwards). All load goes to 127.0.0.1,
+ * bounded by BENCH_SECONDS (default 10) per measurement.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { availableParallelism, cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import autocannon from 'autocannon'
+import pg from 'pg'
+import { createKeys, freePort, startServer } from '../scripts/server-process.ts'
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
+
+const SAMPLE_LINES = [
+  { hsCode: '8471.30.00.00', description: 'laptop computers 笔记本电脑' },
+  {
+    hsCode: '3903.11',
+    description: 'expandable polystyrene beads 可发性聚苯乙烯',
+    casNumbers: ['9003-53-6'],
+  },
+  {
+    hsCode: '3812.39.00',
+    description: 'flame retardant masterbatch 阻燃母粒',
+    components: [{ cas: '84852-53-9' }],
+  },
+  { hsCode: '2903.29', casNumbers: ['127-18-4'], description: 'tetrachloroethylene 四氯乙烯' },
+  { hsCode: '6109.10.00.00', description: 'cotton T-shirts 棉制T恤' },
+]
+const declaration = (lines: number) =>
+  JSON.stringify({
+    declaration: {
+      id: `BENCH-${lines}`,
+      direction: 'import',
+      declarant: '南宁某进出口有限公司',
+      tradeCountry: 'DE',
+    },
+    lines: Array.from({ length: lines }, (_, i) => ({
+      lineNo: i + 1,
+      ...SAMPLE_LINES[i % SAMPLE_LINES.length],
+    })),
+  })
+
+interface Measurement {
+  name: string
+  rps: number
+  p50: number
+  p99: number
+  failures: number
+}
+
+async function measure(
+  name: string,
+  url: string,
+  options: { method?: 'GET' | 'POST'; body?: string; key?: string; seconds?: number },
+): Promise<Measurement> {
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: options.seconds ?? SECONDS,
+    method: options.method ?? 'GET',
+    headers: {
+      ...(options.body ? { 'content-type': 'application/json' } : {}),
+      ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
+    },
+    ...(options.body ? { body: options.body } : {}),
+  })
+  return {
+    name,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    failures: result.non2xx + result.errors + result.timeouts,
+  }
+}
+
+async function stage(
+  driver: 'PGlite' | 'PostgreSQL',
+): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }> {
+  if (driver === 'PGlite') {
+    const dir = await mkdtemp(join(tmpdir(), 'popscreen-bench-'))
+    return { env: { DATA_DIR: dir }, cleanup: () => rm(dir, { recursive: true, force: true }) }
+  }
+  const base = process.env.DATABASE_URL!
+  const name = `popscreen_bench_${process.pid}`
+  const admin = new pg.Client({ connectionString: base })
+  await admin.connect()
+  await admin.query(`create database ${name}`)
+  await admin.end()
+  const url = new URL(base)
+  url.pathname = `/${name}`
+  return {
+    env: { DATABASE_URL: url.toString() },
+    cleanup: async () => {
+      const c = new pg.Client({ connectionString: base })
+      await c.connect()
+      await c.query(`drop database if exists ${name} with (force)`)
+      await c.end()
+    },
+  }
+}
+
+async function benchDriver(driver: 'PGlite' | 'PostgreSQL'): Promise<Measurement[]> {
+  const s = await stage(driver)
+  try {
+    const { screener } = await createKeys(s.env, ['screener'])
+    const env = { ...s.env, LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '1000000000' }
+    const server = await startServer(env, await freePort(), 'bench/server.ts')
+    try {
+      const base = server.baseUrl
+      const one = declaration(1)
+      const twenty = declaration(20)
+      // Warm-up: JIT, pool connections, registry snapshot caches.
+      await measure('warm-up', `${base}/v1/screenings`, {
+        method: 'POST',
+        body: one,
+        key: screener,
+        seconds: 3,
+      })
+      return [
+        await measure('GET /health/live', `${base}/health/live`, {}),
+        await measure('POST /bench/echo (zod, 1 line)', `${base}/bench/echo`, { method: 'POST', body: one }),
+        await measure('POST /v1/screenings, 1 line', `${base}/v1/screenings`, {
+          method: 'POST',
+          body: one,
+          key: screener,
+        }),
+        await measure('POST /v1/screenings, 20 lines', `${base}/v1/screenings`, {
+          method: 'POST',
+          body: twenty,
+          key: screener,
+        }),
+      ]
+    } finally {
+      await server.stop()
+    }
+  } finally {
+    await s.cleanup()
+  }
+}
+
+function report(driver: string, m: Measurement[]) {
+  const [health, echo, one, twenty] = m as [Measurement, Measurement, Measurement, Measurement]
+  console.log(`\n${driver}: ${CONNECTIONS} connections, ${SECONDS} s each`)
+  console.log('| route | req/s | p50 ms | p99 ms | × health | × echo | failures |')
+  console.log('|---|---:|---:|---:|---:|---:|---:|')
+  for (const r of m)
+    console.log(
+      `| ${r.name} | ${Math.round(r.rps).toLocaleString('en')} | ${r.p50} | ${r.p99} | ${(r.rps / health.rps).toFixed(2)} | ${(r.rps / echo.rps).toFixed(2)} | ${r.failures} |`,
+    )
+  console.log(
+    `screening lines/s: 1-line ${Math.round(one.rps).toLocaleString('en')}, 20-line ${Math.round(twenty.rps * 20).toLocaleString('en')}`,
+  )
+  return m.every((r) => r.failures === 0)
+}
+
+const drivers: ('PGlite' | 'PostgreSQL')[] = [
+  'PGlite',
+  ...(process.env.DATABASE_URL ? ['PostgreSQL' as const] : []),
+]
+console.log(
+  `machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}`,
+)
+let clean = true
+for (const driver of drivers) clean = report(driver, await benchDriver(driver)) && clean
+if (!clean) {
+  console.error('\nsome requests failed; the figures above are not valid')
+  process.exit(1)
+}

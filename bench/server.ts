@@ -1,0 +1,31 @@
+/**
+ * The server `npm run bench:http` drives: exactly the production app (src/server.ts) plus one
+ * baseline route, POST /bench/echo, which parses and validates a screening request with the same zod
+ * schema and sends it back — all the per-request work of a screening except matching and the audit commit.
+ */
+import { buildApp } from '../src/app.ts'
+import { loadConfig } from '../src/config.ts'
+import { ScreeningRequestSchema } from '../src/core/screening-request.ts'
+import { openRuntime } from '../src/runtime.ts'
+
+const config = loadConfig()
+const runtime = await openRuntime(config)
+const app = await buildApp({
+  config,
+  services: runtime.services,
+  extraRoutes: (a) => {
+    a.post(
+      '/bench/echo',
+      { schema: { body: ScreeningRequestSchema, hide: true } },
+      async (request) => request.body,
+    )
+  },
+})
+const shutdown = async () => {
+  await app.close()
+  await runtime.close()
+  process.exit(0)
+}
+process.once('SIGTERM', shutdown)
+process.once('SIGINT', shutdown)
+await app.listen({ port: config.PORT, host: '127.0.0.1' })

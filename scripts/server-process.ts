@@ -1,0 +1,94 @@
+/** Server processes for the fault suite and the HTTP benchmark: free ports, keys, start and stop. */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { loadConfig } from '../src/config.ts'
+import { openRuntime } from '../src/runtime.ts'
+import type { Role } from '../src/services/actor.ts'
+import { cliActor } from '../src/services/actor.ts'
+
+/** A free port on 127.0.0.1, so a restarted server can take the same address. */
+export async function freePort(): Promise<number> {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  server.close()
+  await once(server, 'close')
+  return port
+}
+
+/** Creates API keys straight in the database a server will use, before the server starts. */
+export async function createKeys(env: Record<string, string>, roles: Role[]): Promise<Record<Role, string>> {
+  const config = loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: 'memory://', ...env })
+  const runtime = await openRuntime(config)
+  try {
+    const keys = {} as Record<Role, string>
+    for (const role of roles)
+      keys[role] = (await runtime.services.keys.create(role, `${role}-faults`, cliActor())).secret
+    return keys
+  } finally {
+    await runtime.close()
+  }
+}
+
+export interface ServerProcess {
+  baseUrl: string
+  child: ChildProcess
+  /** stderr and stdout of the process, for failure messages. */
+  output(): string
+  exited: Promise<number | null>
+  stop(signal?: NodeJS.Signals): Promise<number | null>
+}
+
+/**
+ * Starts a server entry (by default `src/server.ts`, as `npm start` does) as its own process and waits
+ * until it is ready. Used by the fault suite and the HTTP benchmark.
+ */
+export async function startServer(
+  env: Record<string, string>,
+  port: number,
+  entry = 'src/server.ts',
+): Promise<ServerProcess> {
+  // The test runner's DATABASE_URL must not leak in: a PGlite server gets none.
+  const { DATABASE_URL: _ignored, ...inherited } = process.env
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    env: { ...inherited, LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout?.on('data', (d) => {
+    output += d
+  })
+  child.stderr?.on('data', (d) => {
+    output += d
+  })
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const baseUrl = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`)
+    try {
+      const res = await fetch(`${baseUrl}/health/ready`)
+      if (res.status === 200) break
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL')
+      throw new Error(`server not ready within 60 s:\n${output}`)
+    }
+    await sleep(100)
+  }
+  return {
+    baseUrl,
+    child,
+    output: () => output,
+    exited,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+      return exited
+    },
+  }
+}
