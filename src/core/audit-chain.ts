@@ -46,6 +46,28 @@ export function hashEvent(body: AuditEventBody): string {
   return `sha256:${createHash('sha256').update(body.prevHash).update(canonical).digest('hex')}`
 }
 
+/** RFC 8785 canonical JSON of a payload: computed before the chain lock, it keeps hashing out of it. */
+export function canonicalJson(value: unknown): string {
+  const canonical = canonicalize(value)
+  if (canonical === undefined) throw new Error('value cannot be canonicalised')
+  return canonical
+}
+
+const json = JSON.stringify
+
+/**
+ * The same hash as `hashEvent`, with the payload already canonicalised. The members are written in
+ * RFC 8785 order (UTF-16 code-unit order of the keys); a property test holds it equal to `hashEvent`.
+ */
+export function hashEventWithPayload(body: AuditEventBody, canonicalPayload: string): string {
+  const canonical =
+    `{"action":${json(body.action)},"actor":${canonicalJson(body.actor)},"at":${json(body.at)},` +
+    `"decision":${json(body.decision)},"payload":${canonicalPayload},"prevHash":${json(body.prevHash)},` +
+    `"registryVersion":${json(body.registryVersion)},"requestId":${json(body.requestId)},` +
+    `"sequence":${json(body.sequence)},"subject":${canonicalJson(body.subject)}}`
+  return `sha256:${createHash('sha256').update(body.prevHash).update(canonical).digest('hex')}`
+}
+
 export interface ChainVerdict {
   ok: boolean
   checked: number

@@ -3,8 +3,9 @@ import {
   type AuditAction,
   type AuditActor,
   type AuditEvent,
+  canonicalJson,
   GENESIS_HASH,
-  hashEvent,
+  hashEventWithPayload,
 } from '../core/audit-chain.ts'
 import { bulkInsert } from '../db/bulk-insert.ts'
 import { type Db, queryRows, type Tx } from '../db/client.ts'
@@ -21,6 +22,8 @@ export interface PendingEvent {
   registryVersion?: string | null
   requestId?: string | null
   payload: unknown
+  /** canonicalJson(payload), when the caller computed it before taking the chain lock. */
+  canonicalPayload?: string
 }
 
 const AUDIT_COLUMNS = {
@@ -78,7 +81,7 @@ export async function appendEvents(tx: Tx, pending: readonly PendingEvent[]): Pr
       payload: p.payload,
       prevHash,
     }
-    const hash = hashEvent(body)
+    const hash = hashEventWithPayload(body, p.canonicalPayload ?? canonicalJson(p.payload))
     prevHash = hash
     return { ...body, hash }
   })

@@ -1,4 +1,4 @@
-import type { AuditEvent } from '../core/audit-chain.ts'
+import { type AuditEvent, canonicalJson } from '../core/audit-chain.ts'
 import type { Db, Tx } from '../db/client.ts'
 import { appendEvents, type PendingEvent } from './audit-log.ts'
 import { isDatabaseUnavailable } from './errors.ts'
@@ -41,6 +41,8 @@ export class GroupCommitter {
 
   submit(item: CommitItem): Promise<AuditEvent> {
     if (this.closed) return Promise.reject(new Error('audit writer is closed'))
+    // Canonicalise now, while requests still run concurrently, not inside the serialised flush.
+    item.event.canonicalPayload ??= canonicalJson(item.event.payload)
     return new Promise((resolve, reject) => {
       this.queue.push({ item, resolve, reject })
       this.schedule()

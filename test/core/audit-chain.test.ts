@@ -1,0 +1,61 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import {
+  type AuditEventBody,
+  canonicalJson,
+  hashEvent,
+  hashEventWithPayload,
+} from '../../src/core/audit-chain.ts'
+
+const jsonValue = fc.jsonValue({ maxDepth: 4 })
+const text = fc.string({ unit: 'grapheme', maxLength: 20 })
+const body: fc.Arbitrary<AuditEventBody> = fc.record({
+  sequence: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+  at: fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+  action: fc.constantFrom('screening.created', 'review.resolved', 'registry.imported', 'key.created'),
+  actor: fc.record({ keyId: fc.option(fc.uuid(), { nil: null }), name: text, role: text }),
+  subject: fc.dictionary(text, text, { maxKeys: 4 }),
+  decision: fc.option(fc.constantFrom('ALLOW', 'REVIEW', 'BLOCK'), { nil: null }),
+  registryVersion: fc.option(text, { nil: null }),
+  requestId: fc.option(text, { nil: null }),
+  payload: fc.oneof(
+    jsonValue,
+    fc.dictionary(fc.constantFrom('1', '10', '2', 'a', 'B', 'é', '中', '😀'), jsonValue),
+  ),
+  prevHash: fc.stringMatching(/^[0-9a-f]{64}$/).map((h) => `sha256:${h}`),
+})
+
+describe('audit chain hashing', () => {
+  it('hashing with a pre-canonicalised payload equals hashing the whole event', () => {
+    fc.assert(
+      fc.property(body, (b) => {
+        expect(hashEventWithPayload(b, canonicalJson(b.payload))).toBe(hashEvent(b))
+      }),
+      { numRuns: 2_000 },
+    )
+  })
+
+  it('any change to any member changes the hash', () => {
+    fc.assert(
+      fc.property(
+        body,
+        fc.constantFrom<keyof AuditEventBody>('sequence', 'at', 'actor', 'payload', 'prevHash'),
+        (b, key) => {
+          const changed = {
+            ...b,
+            [key]:
+              key === 'sequence'
+                ? b.sequence + 1
+                : key === 'at'
+                  ? `${b.at} `
+                  : key === 'prevHash'
+                    ? `${b.prevHash}0`
+                    : { was: b[key] },
+          }
+          expect(hashEvent(changed as AuditEventBody)).not.toBe(hashEvent(b))
+        },
+      ),
+      { numRuns: 500 },
+    )
+  })
+})
