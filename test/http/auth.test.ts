@@ -169,3 +169,31 @@ describe('security headers', () => {
     expect(res.headers['content-security-policy']).toContain("default-src 'none'")
   })
 })
+
+describe('load shedding', () => {
+  it('answers 503 OVERLOADED with Retry-After while the event loop is stalled', async () => {
+    const busy = await createTestApp({ MAX_EVENT_LOOP_DELAY_MS: '50' })
+    try {
+      // A stall longer than the one-second sampling interval, as a runaway request would cause; the
+      // sampler then sees the loop's mean delay far above the 50 ms limit.
+      const until = Date.now() + 1_500
+      while (Date.now() < until) {
+        // busy
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      const res = await busy.app.inject({ url: '/v1/screenings', headers: await busy.auth('officer') })
+      expect(res.statusCode).toBe(503)
+      expect(res.headers['retry-after']).toBe('5')
+      expect(res.json()).toMatchObject({ code: 'OVERLOADED', status: 503 })
+      let recovered = 0
+      for (let i = 0; i < 30 && recovered !== 200; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        recovered = (await busy.app.inject({ url: '/v1/screenings', headers: await busy.auth('officer') }))
+          .statusCode
+      }
+      expect(recovered).toBe(200)
+    } finally {
+      await busy.close()
+    }
+  })
+})
