@@ -1,5 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
+import { Ajv2020 } from 'ajv/dist/2020.js'
 import { describe, expect, it } from 'vitest'
+import { REGISTRY_SCHEMA_PATH, registryDocumentJsonSchema } from '../../scripts/registry-schema.ts'
 import { screenDeclaration } from '../../src/core/screen.ts'
 import { Nomenclature } from '../../src/services/nomenclature.ts'
 import { seedDocument, seedSnapshot } from '../helpers/registry.ts'
@@ -138,5 +140,25 @@ describe('src/core is pure', () => {
       const text = readFileSync(`src/core/${file}`, 'utf8')
       expect(text, file).not.toMatch(banned)
     }
+  })
+})
+
+describe('registry document JSON Schema', () => {
+  it('is committed as generated from the zod schema (run `npm run openapi` after changing it)', () => {
+    expect(readFileSync(REGISTRY_SCHEMA_PATH, 'utf8')).toBe(registryDocumentJsonSchema())
+  })
+
+  it('accepts every committed registry version and refuses a document with a wrong shape', () => {
+    const validate = new Ajv2020({ strict: false }).compile(
+      JSON.parse(readFileSync(REGISTRY_SCHEMA_PATH, 'utf8')),
+    )
+    for (const file of readdirSync('registry/versions')) {
+      const document = JSON.parse(readFileSync(`registry/versions/${file}`, 'utf8'))
+      expect(validate(document), `${file}: ${JSON.stringify(validate.errors)}`).toBe(true)
+    }
+    const broken = structuredClone(seedDocument()) as unknown as { groups: { cas: unknown }[] }
+    broken.groups[0]!.cas = 'not a list'
+    expect(validate(broken)).toBe(false)
+    expect(validate.errors?.[0]?.instancePath).toBe('/groups/0/cas')
   })
 })
