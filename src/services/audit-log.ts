@@ -26,7 +26,7 @@ export interface PendingEvent {
   canonicalPayload?: string
 }
 
-const AUDIT_COLUMNS = {
+export const AUDIT_COLUMNS = {
   sequence: 'bigint',
   at: 'timestamptz',
   action: 'text',
@@ -116,25 +116,115 @@ export interface AuditFilter {
   fromSequence?: number | undefined
 }
 
-/** Keyset pages over the log: memory stays bounded whatever the range. */
-export async function* readEvents(db: Db, filter: AuditFilter, pageSize = 1_000): AsyncGenerator<AuditEvent> {
-  let after = (filter.fromSequence ?? 1) - 1
-  for (;;) {
-    const conditions = [sql`${auditEvents.sequence} > ${after}`]
-    if (filter.from) conditions.push(gte(auditEvents.at, filter.from))
-    if (filter.to) conditions.push(lt(auditEvents.at, filter.to))
-    if (filter.action) conditions.push(eq(auditEvents.action, filter.action))
-    if (filter.decision) conditions.push(eq(auditEvents.decision, filter.decision))
-    const rows = await db
-      .select()
-      .from(auditEvents)
-      .where(and(...conditions))
-      .orderBy(asc(auditEvents.sequence))
-      .limit(pageSize)
-    for (const row of rows) yield rowToEvent(row)
-    if (rows.length < pageSize) return
-    after = Number(rows[rows.length - 1]!.sequence)
+/**
+ * The sequence windows a read walks: a time range becomes a sequence range (on the `at` index) and the
+ * range is read `size` sequences at a time on the primary key. Each query then costs at most `size`
+ * rows whatever the filters and the planner's statistics; a filter-driven plan sorted every matching
+ * row for each page. The `at` conditions stay in the query too: the range is a superset, never a guess.
+ */
+async function sequenceWindows(db: Db, filter: AuditFilter, size: number): Promise<[number, number][]> {
+  const bound = async (query: ReturnType<typeof sql>) =>
+    (await queryRows<{ s: string | number | null }>(db, query))[0]?.s ?? null
+  const first = filter.from
+    ? await bound(sql`select min(sequence) as s from audit_events where at >= ${filter.from.toISOString()}`)
+    : 1
+  const last = filter.to
+    ? await bound(sql`select max(sequence) as s from audit_events where at < ${filter.to.toISOString()}`)
+    : await bound(sql`select max(sequence) as s from audit_events`)
+  const windows: [number, number][] = []
+  if (first === null || last === null) return windows
+  for (let after = Math.max(Number(first), filter.fromSequence ?? 1) - 1; after < Number(last); after += size)
+    windows.push([after, Math.min(after + size, Number(last))])
+  return windows
+}
+
+/**
+ * Reads the windows in order, the next one's query already running while the caller handles the
+ * current page, so the database and the event loop work at the same time.
+ */
+async function* prefetched<T>(windows: [number, number][], read: (w: [number, number]) => Promise<T[]>) {
+  const start = (i: number) => {
+    const page = read(windows[i]!)
+    page.catch(() => {}) // a consumer that stops early never awaits it; it must not become unhandled
+    return page
   }
+  let next = windows.length > 0 ? start(0) : null
+  for (let i = 0; next; i++) {
+    const rows = await next
+    next = i + 1 < windows.length ? start(i + 1) : null
+    if (rows.length > 0) yield rows
+  }
+}
+
+function filterConditions(filter: AuditFilter, [after, upTo]: [number, number]) {
+  const conditions = [sql`${auditEvents.sequence} > ${after}`, sql`${auditEvents.sequence} <= ${upTo}`]
+  if (filter.from) conditions.push(gte(auditEvents.at, filter.from))
+  if (filter.to) conditions.push(lt(auditEvents.at, filter.to))
+  if (filter.action) conditions.push(eq(auditEvents.action, filter.action))
+  if (filter.decision) conditions.push(eq(auditEvents.decision, filter.decision))
+  return and(...conditions)
+}
+
+/** Keyset pages over the log, parsed (for verification): memory stays bounded whatever the range. */
+export async function* readEvents(db: Db, filter: AuditFilter, pageSize = 1_000): AsyncGenerator<AuditEvent> {
+  const pages = prefetched(await sequenceWindows(db, filter, pageSize), (window) =>
+    db.select().from(auditEvents).where(filterConditions(filter, window)).orderBy(asc(auditEvents.sequence)),
+  )
+  for await (const rows of pages) for (const row of rows) yield rowToEvent(row)
+}
+
+/** An event as export columns, its JSON members as JSON text straight from the database. */
+export interface EventText {
+  sequence: number
+  at: string
+  action: string
+  actor: string
+  subject: string
+  decision: string | null
+  registryVersion: string | null
+  requestId: string | null
+  payload: string
+  prevHash: string
+  hash: string
+}
+
+/**
+ * Pages for export, with the JSON members left as the database's JSON text: parsing and re-serialising
+ * every payload cost more than everything else in an export. `at` is formatted as `Date#toISOString()`
+ * writes it, so an exported event has the same members and values as the hashed one (JSON whitespace
+ * inside members may differ; verification hashes parsed values).
+ */
+export async function* readEventPages(
+  db: Db,
+  filter: AuditFilter,
+  pageSize = 1_000,
+): AsyncGenerator<EventText[]> {
+  yield* prefetched(await sequenceWindows(db, filter, pageSize), async (window) => {
+    const rows = await queryRows<EventText & { sequence: string | number }>(
+      db,
+      sql`select sequence, (extract(epoch from at) * 1000)::float8 as at, action,
+        actor::text as actor, subject::text as subject, decision, registry_version as "registryVersion",
+        request_id as "requestId", payload::text as payload, prev_hash as "prevHash", hash
+        from audit_events where ${filterConditions(filter, window)} order by sequence`,
+    )
+    // `at` arrives as epoch milliseconds: formatting it here is cheaper than to_char in the database.
+    for (const row of rows) {
+      row.sequence = Number(row.sequence)
+      row.at = new Date(Number(row.at)).toISOString()
+    }
+    return rows
+  })
+}
+
+const json = JSON.stringify
+
+/** One NDJSON line: the members in the order `rowToEvent` gives them, JSON members spliced in as text. */
+export function eventTextToJsonLine(e: EventText): string {
+  return (
+    `{"sequence":${e.sequence},"at":${json(e.at)},"action":${json(e.action)},"actor":${e.actor},` +
+    `"subject":${e.subject},"decision":${json(e.decision)},"registryVersion":${json(e.registryVersion)},` +
+    `"requestId":${json(e.requestId)},"payload":${e.payload},"prevHash":${json(e.prevHash)},"hash":${json(e.hash)}}\n`
+  )
 }
 
 export async function eventBefore(

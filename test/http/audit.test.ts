@@ -75,6 +75,9 @@ describe('audit trail', () => {
       headers: await t.auth('auditor'),
     })
     expect(res.headers['content-type']).toMatch(/^text\/csv/)
+    expect(res.headers['content-disposition']).toMatch(/^attachment; filename="popscreen-audit-.*\.csv"$/)
+    expect(res.headers['x-request-id']).toEqual(expect.any(String))
+    expect(res.headers['x-content-type-options']).toBe('nosniff')
     expect(res.rawPayload.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]))
     const text = res.body
     expect(text.split('\r\n')[0] ?? text.split('\n')[0]).toContain('sequence,at,action')

@@ -1,11 +1,16 @@
-import { Readable, Transform } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
-import { stringify } from 'csv-stringify'
+import { stringify } from 'csv-stringify/sync'
 import { z } from 'zod'
-import { type AuditEvent, ChainVerifier } from '../../core/audit-chain.ts'
-import { eventBefore, readEvents } from '../../services/audit-log.ts'
+import { type AuditActor, ChainVerifier } from '../../core/audit-chain.ts'
+import {
+  type EventText,
+  eventBefore,
+  eventTextToJsonLine,
+  readEventPages,
+  readEvents,
+} from '../../services/audit-log.ts'
 import type { Services } from '../../services/index.ts'
 import { DateTimeQuery, problemResponses } from '../schemas/common.ts'
+import { streamBody } from '../stream-response.ts'
 import type { App } from '../types.ts'
 
 export const CSV_COLUMNS = [
@@ -24,21 +29,22 @@ export const CSV_COLUMNS = [
   'payload',
 ] as const
 
-function csvRow(e: AuditEvent): unknown[] {
+function csvRow(e: EventText): unknown[] {
+  const actor = JSON.parse(e.actor) as AuditActor
   return [
     e.sequence,
     e.at,
     e.action,
-    e.actor.keyId ?? '',
-    e.actor.name,
-    e.actor.role,
-    JSON.stringify(e.subject),
+    actor.keyId ?? '',
+    actor.name,
+    actor.role,
+    e.subject,
     e.decision ?? '',
     e.registryVersion ?? '',
     e.requestId ?? '',
     e.prevHash,
     e.hash,
-    JSON.stringify(e.payload),
+    e.payload,
   ]
 }
 
@@ -57,6 +63,34 @@ const Filter = z.object({
     .optional(),
   decision: z.enum(['ALLOW', 'REVIEW', 'BLOCK']).optional(),
 })
+
+/**
+ * NDJSON in chunks of about 64 KiB: one stream write per event costs more than the event, and chunks
+ * of megabytes land in V8's large-object space, which only a full GC frees, so the heap would balloon.
+ */
+async function* ndjsonChunks(pages: AsyncIterable<EventText[]>): AsyncGenerator<string> {
+  let chunk = ''
+  for await (const page of pages)
+    for (const event of page) {
+      chunk += eventTextToJsonLine(event)
+      if (chunk.length >= 65_536) {
+        yield chunk
+        chunk = ''
+      }
+    }
+  if (chunk) yield chunk
+}
+
+/** CSV in small chunks (see ndjsonChunks): the header row and BOM once; formulas escaped for Excel. */
+async function* csvChunks(pages: AsyncIterable<EventText[]>): AsyncGenerator<string> {
+  const options = { columns: [...CSV_COLUMNS], escape_formulas: true }
+  yield stringify([], { ...options, header: true, bom: true })
+  for await (const page of pages)
+    for (let i = 0; i < page.length; i += CSV_ROWS_PER_CHUNK)
+      yield stringify(page.slice(i, i + CSV_ROWS_PER_CHUNK).map(csvRow), options)
+}
+
+const CSV_ROWS_PER_CHUNK = 25
 
 export async function auditRoutes(app: App, { database }: Services) {
   app.get(
@@ -80,26 +114,11 @@ export async function auditRoutes(app: App, { database }: Services) {
     },
     async (request, reply) => {
       const { format, ...filter } = request.query
-      const events = Readable.from(readEvents(database.db, filter))
       const stamp = new Date().toISOString().slice(0, 19).replaceAll(':', '')
       reply.header('content-disposition', `attachment; filename="popscreen-audit-${stamp}.${format}"`)
-      if (format === 'csv') {
-        reply.type('text/csv; charset=utf-8')
-        const csv = stringify({ header: true, columns: [...CSV_COLUMNS], bom: true, escape_formulas: true })
-        const rows = new Transform({
-          objectMode: true,
-          transform: (event: AuditEvent, _enc, done) => done(null, csvRow(event)),
-        })
-        pipeline(events, rows, csv).catch((err) => request.log.error({ err }, 'audit CSV export failed'))
-        return reply.send(csv as never)
-      }
-      reply.type('application/x-ndjson; charset=utf-8')
-      const ndjson = new Transform({
-        writableObjectMode: true,
-        transform: (event: AuditEvent, _enc, done) => done(null, `${JSON.stringify(event)}\n`),
-      })
-      pipeline(events, ndjson).catch((err) => request.log.error({ err }, 'audit NDJSON export failed'))
-      return reply.send(ndjson as never)
+      const pages = readEventPages(database.db, filter)
+      if (format === 'csv') return streamBody(request, reply, 'text/csv; charset=utf-8', csvChunks(pages))
+      return streamBody(request, reply, 'application/x-ndjson; charset=utf-8', ndjsonChunks(pages))
     },
   )
 

@@ -1,0 +1,211 @@
+/**
+ * npm run bench, part two — the audit trail, on PostgreSQL when DATABASE_URL is set (a fresh database,
+ * dropped afterwards), on PGlite in a temporary directory otherwise:
+ *  1. append: screening events through the group committer from 50 concurrent callers, each answered only
+ *     after its COMMIT, against a plain loop of single-row autocommit INSERTs of the same payload, measured
+ *     in the same run (ratio);
+ *  2. export: BENCH_EXPORT_EVENTS (default 1,000,000) chained events streamed as NDJSON by a server
+ *     process: events/s, MB/s and the server's peak RSS (VmHWM).
+ */
+import { readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { sql } from 'drizzle-orm'
+import pg from 'pg'
+import { createKeys, freePort, startServer } from '../scripts/server-process.ts'
+import {
+  type AuditEventBody,
+  canonicalJson,
+  GENESIS_HASH,
+  hashEventWithPayload,
+} from '../src/core/audit-chain.ts'
+import { bulkInsert } from '../src/db/bulk-insert.ts'
+import { openDatabase, queryRows } from '../src/db/client.ts'
+import { AUDIT_COLUMNS } from '../src/services/audit-log.ts'
+import { GroupCommitter } from '../src/services/group-commit.ts'
+
+const APPEND_EVENTS = Number(process.env.BENCH_APPEND_EVENTS ?? 5_000)
+const PLAIN_INSERTS = Number(process.env.BENCH_PLAIN_INSERTS ?? 2_000)
+const EXPORT_EVENTS = Number(process.env.BENCH_EXPORT_EVENTS ?? 1_000_000)
+const CONCURRENCY = 50
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
+
+/** A realistic payload: a fixture declaration and a response of the contract's size. */
+const fixture = (
+  JSON.parse(readFileSync('test/fixtures/declarations/cases.json', 'utf8')) as { request: unknown }[]
+)[0]!
+const payload = {
+  request: fixture.request,
+  response: JSON.parse(readFileSync('bench/sample-response.json', 'utf8')) as unknown,
+}
+const actor = { keyId: '01937c4e-0000-7000-8000-000000000001', name: 'bench', role: 'screener' }
+
+async function stage(): Promise<{
+  driver: string
+  env: Record<string, string>
+  url?: string
+  cleanup(): Promise<void>
+}> {
+  if (!process.env.DATABASE_URL) {
+    const dir = await mkdtemp(join(tmpdir(), 'popscreen-audit-bench-'))
+    return {
+      driver: 'PGlite',
+      env: { DATA_DIR: dir },
+      cleanup: () => rm(dir, { recursive: true, force: true }),
+    }
+  }
+  const base = process.env.DATABASE_URL
+  const name = `popscreen_audit_bench_${process.pid}`
+  const admin = new pg.Client({ connectionString: base })
+  await admin.connect()
+  await admin.query(`create database ${name}`)
+  await admin.end()
+  const url = new URL(base)
+  url.pathname = `/${name}`
+  return {
+    driver: 'PostgreSQL',
+    env: { DATABASE_URL: url.toString() },
+    url: url.toString(),
+    cleanup: async () => {
+      const c = new pg.Client({ connectionString: base })
+      await c.connect()
+      await c.query(`drop database if exists ${name} with (force)`)
+      await c.end()
+    },
+  }
+}
+
+async function benchAppend(env: Record<string, string>) {
+  const database = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR ?? 'memory://' })
+  await database.migrate()
+  const { db } = database
+  await db.execute(sql`create table bench_plain_inserts (id bigserial primary key, payload jsonb not null)`)
+  const text = JSON.stringify(payload)
+  let t = performance.now()
+  for (let i = 0; i < PLAIN_INSERTS; i++)
+    await db.execute(sql`insert into bench_plain_inserts (payload) values (${text}::jsonb)`)
+  const plainRate = PLAIN_INSERTS / ((performance.now() - t) / 1000)
+
+  const committer = new GroupCommitter(db, { flushMs: 2, maxBatch: 100 })
+  let next = 0
+  const noRows = async () => {}
+  t = performance.now()
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < APPEND_EVENTS) {
+        const n = next++
+        await committer.submit({
+          event: { action: 'screening.created', actor, subject: { screeningId: `bench-${n}` }, payload },
+          stage: noRows,
+        })
+      }
+    }),
+  )
+  const appendRate = APPEND_EVENTS / ((performance.now() - t) / 1000)
+  await committer.close()
+  await database.close()
+  return { plainRate, appendRate }
+}
+
+/** Writes a valid chain of `count` events in batches; the payload is canonicalised once. */
+async function fillChain(env: Record<string, string>, count: number) {
+  const database = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR ?? 'memory://' })
+  await database.migrate()
+  const canonicalPayload = canonicalJson(payload)
+  const [last] = await queryRows<{ sequence: string | number; hash: string }>(
+    database.db,
+    sql`select sequence, hash from audit_events order by sequence desc limit 1`,
+  )
+  let sequence = last ? Number(last.sequence) : 0
+  let prevHash = last?.hash ?? GENESIS_HASH
+  const at = new Date().toISOString()
+  while (sequence < count) {
+    const batch: (AuditEventBody & { hash: string })[] = []
+    for (let i = 0; i < 5_000 && sequence < count; i++) {
+      sequence++
+      const body: AuditEventBody = {
+        sequence,
+        at,
+        action: 'screening.created',
+        actor,
+        subject: { screeningId: `bench-${sequence}` },
+        decision: 'ALLOW',
+        registryVersion: '2024.1',
+        requestId: null,
+        payload,
+        prevHash,
+      }
+      prevHash = hashEventWithPayload(body, canonicalPayload)
+      batch.push({ ...body, hash: prevHash })
+    }
+    await bulkInsert(
+      database.db,
+      'audit_events',
+      AUDIT_COLUMNS,
+      batch.map((e) => ({
+        ...e,
+        registry_version: e.registryVersion,
+        request_id: e.requestId,
+        prev_hash: e.prevHash,
+      })),
+    )
+  }
+  await database.close()
+}
+
+function peakRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024
+}
+
+async function benchExport(env: Record<string, string>) {
+  await fillChain(env, EXPORT_EVENTS)
+  const { auditor } = await createKeys(env, ['auditor'])
+  const server = await startServer({ ...env, LOG_LEVEL: 'warn' }, await freePort())
+  try {
+    const startRss = peakRssMiB(server.child.pid!)
+    const t = performance.now()
+    const res = await fetch(`${server.baseUrl}/v1/audit/events?format=ndjson&action=screening.created`, {
+      headers: { authorization: `Bearer ${auditor}` },
+    })
+    let bytes = 0
+    let lines = 0
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      bytes += chunk.byteLength
+      for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines++
+    }
+    const seconds = (performance.now() - t) / 1000
+    const verifyStart = performance.now()
+    const verdict = (await (
+      await fetch(`${server.baseUrl}/v1/audit/verify`, { headers: { authorization: `Bearer ${auditor}` } })
+    ).json()) as { ok: boolean; checked: number }
+    const verifySeconds = (performance.now() - verifyStart) / 1000
+    return { lines, bytes, seconds, startRss, peakRss: peakRssMiB(server.child.pid!), verdict, verifySeconds }
+  } finally {
+    await server.stop()
+  }
+}
+
+const s = await stage()
+try {
+  console.log(`\naudit trail on ${s.driver}`)
+  const append = await benchAppend(s.env)
+  console.log(
+    `  append, durable: group commit ${fmt(append.appendRate)} events/s (${CONCURRENCY} concurrent callers, ${fmt(APPEND_EVENTS)} events)`,
+  )
+  console.log(
+    `  baseline, single-row autocommit INSERT loop: ${fmt(append.plainRate)} rows/s (${fmt(PLAIN_INSERTS)} rows)`,
+  )
+  console.log(`  ratio group commit / INSERT loop: ${(append.appendRate / append.plainRate).toFixed(1)}`)
+  const ex = await benchExport(s.env)
+  console.log(
+    `  export NDJSON: ${fmt(ex.lines)} events, ${fmt(ex.bytes / 1024 / 1024)} MiB in ${ex.seconds.toFixed(1)} s = ${fmt(ex.lines / ex.seconds)} events/s, ${fmt(ex.bytes / 1024 / 1024 / ex.seconds)} MiB/s`,
+  )
+  console.log(`  server peak RSS: ${fmt(ex.peakRss)} MiB (${fmt(ex.startRss)} MiB before the export)`)
+  console.log(
+    `  verify: ${fmt(ex.verdict.checked)} events, ok=${ex.verdict.ok}, ${fmt(ex.verdict.checked / ex.verifySeconds)} events/s`,
+  )
+} finally {
+  await s.cleanup()
+}
