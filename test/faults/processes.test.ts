@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createKeys, freePort, type ServerProcess, startServer } from '../../scripts/server-process.ts'
 import type { Role } from '../../src/services/actor.ts'
 import { freshDatabaseUrl } from '../helpers/test-app.ts'
-import { auditFacts, type LoadResult, runLoad, verifyOnline, waitUntil } from './load.ts'
+import { auditFacts, type LoadResult, oneLine, runLoad, verifyOnline, waitUntil } from './load.ts'
 
 const hasPostgres = Boolean(process.env.DATABASE_URL)
 const drivers = [
@@ -74,6 +75,34 @@ describe.each(drivers)('server process on $name', ({ postgres }) => {
     await server?.stop('SIGKILL')
     server = undefined
     await s.cleanup()
+  })
+
+  it('a key created with the CLI works against a server started afterwards', async () => {
+    const { DATABASE_URL: _inherited, ...env } = process.env
+    const cli = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'keys', 'create', '--role', 'screener', '--name', 'cli-made'],
+      { env: { ...env, ...s.env, LOG_LEVEL: 'silent' }, encoding: 'utf8' },
+    )
+    expect(cli.status, cli.stderr).toBe(0)
+    const secret = cli.stdout.trim().split('\n').at(-1)!
+    expect(secret).toMatch(/^pops_/)
+    server = await startServer(s.env, port)
+    const res = await fetch(`${server.baseUrl}/v1/screenings`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+      body: JSON.stringify(oneLine(1)),
+    })
+    expect(res.status).toBe(200)
+    // A PGlite directory belongs to one process at a time, so `keys list` beside the server only on PostgreSQL.
+    if (postgres) {
+      const list = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'keys', 'list'], {
+        env: { ...env, ...s.env, LOG_LEVEL: 'silent' },
+        encoding: 'utf8',
+      })
+      expect(list.stdout).toContain('cli-made')
+      expect(list.stdout).not.toContain(secret)
+    }
   })
 
   it('kill -9 under load: every screening that got a 200 is in the audit log and the chain verifies', async () => {
