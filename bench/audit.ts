@@ -12,8 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sql } from 'drizzle-orm'
-import pg from 'pg'
-import { createKeys, freePort, startServer } from '../scripts/server-process.ts'
+import { createKeys, freePort, scratchDatabase, startServer } from '../scripts/server-process.ts'
 import {
   type AuditEventBody,
   canonicalJson,
@@ -55,25 +54,8 @@ async function stage(): Promise<{
       cleanup: () => rm(dir, { recursive: true, force: true }),
     }
   }
-  const base = process.env.DATABASE_URL
-  const name = `popscreen_audit_bench_${process.pid}`
-  const admin = new pg.Client({ connectionString: base })
-  await admin.connect()
-  await admin.query(`create database ${name}`)
-  await admin.end()
-  const url = new URL(base)
-  url.pathname = `/${name}`
-  return {
-    driver: 'PostgreSQL',
-    env: { DATABASE_URL: url.toString() },
-    url: url.toString(),
-    cleanup: async () => {
-      const c = new pg.Client({ connectionString: base })
-      await c.connect()
-      await c.query(`drop database if exists ${name} with (force)`)
-      await c.end()
-    },
-  }
+  const db = await scratchDatabase(process.env.DATABASE_URL, `popscreen_audit_bench_${process.pid}`)
+  return { driver: 'PostgreSQL', env: { DATABASE_URL: db.url }, url: db.url, cleanup: db.drop }
 }
 
 async function benchAppend(env: Record<string, string>) {

@@ -9,8 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
-import pg from 'pg'
-import { createKeys, freePort, startServer } from '../scripts/server-process.ts'
+import { createKeys, freePort, scratchDatabase, startServer } from '../scripts/server-process.ts'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
@@ -84,23 +83,8 @@ async function stage(
     const dir = await mkdtemp(join(tmpdir(), 'popscreen-bench-'))
     return { env: { DATA_DIR: dir }, cleanup: () => rm(dir, { recursive: true, force: true }) }
   }
-  const base = process.env.DATABASE_URL!
-  const name = `popscreen_bench_${process.pid}`
-  const admin = new pg.Client({ connectionString: base })
-  await admin.connect()
-  await admin.query(`create database ${name}`)
-  await admin.end()
-  const url = new URL(base)
-  url.pathname = `/${name}`
-  return {
-    env: { DATABASE_URL: url.toString() },
-    cleanup: async () => {
-      const c = new pg.Client({ connectionString: base })
-      await c.connect()
-      await c.query(`drop database if exists ${name} with (force)`)
-      await c.end()
-    },
-  }
+  const db = await scratchDatabase(process.env.DATABASE_URL!, `popscreen_bench_${process.pid}`)
+  return { env: { DATABASE_URL: db.url }, cleanup: db.drop }
 }
 
 async function benchDriver(driver: 'PGlite' | 'PostgreSQL'): Promise<Measurement[]> {

@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
+import pg from 'pg'
 import { loadConfig } from '../src/config.ts'
 import { openRuntime } from '../src/runtime.ts'
 import type { Role } from '../src/services/actor.ts'
@@ -91,4 +92,24 @@ export async function startServer(
       return exited
     },
   }
+}
+
+/** A new, empty database on the PostgreSQL server `base` points at, and how to drop it again. */
+export async function scratchDatabase(
+  base: string,
+  name: string,
+): Promise<{ url: string; drop(): Promise<void> }> {
+  const run = async (statement: string) => {
+    const client = new pg.Client({ connectionString: base })
+    await client.connect()
+    try {
+      await client.query(statement)
+    } finally {
+      await client.end()
+    }
+  }
+  await run(`create database ${name}`)
+  const url = new URL(base)
+  url.pathname = `/${name}`
+  return { url: url.toString(), drop: () => run(`drop database if exists ${name} with (force)`) }
 }

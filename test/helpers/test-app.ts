@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import pg from 'pg'
+import { scratchDatabase } from '../../scripts/server-process.ts'
 import { buildApp } from '../../src/app.ts'
 import { type Config, loadConfig } from '../../src/config.ts'
 import { openRuntime, type Runtime } from '../../src/runtime.ts'
@@ -15,22 +15,7 @@ export const usingPostgres = Boolean(process.env.DATABASE_URL)
 export async function freshDatabaseUrl(): Promise<{ url: string | undefined; drop(): Promise<void> }> {
   const base = process.env.DATABASE_URL
   if (!base) return { url: undefined, drop: async () => {} }
-  const name = `popscreen_t_${randomBytes(6).toString('hex')}`
-  const admin = new pg.Client({ connectionString: base })
-  await admin.connect()
-  await admin.query(`create database ${name}`)
-  await admin.end()
-  const url = new URL(base)
-  url.pathname = `/${name}`
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: base })
-      await c.connect()
-      await c.query(`drop database if exists ${name} with (force)`)
-      await c.end()
-    },
-  }
+  return scratchDatabase(base, `popscreen_t_${randomBytes(6).toString('hex')}`)
 }
 
 export interface TestApp {
@@ -41,6 +26,8 @@ export interface TestApp {
   key(role: Role, name?: string): Promise<string>
   auth(role: Role): Promise<Record<string, string>>
   close(): Promise<void>
+  /** Drops the test's PostgreSQL database (a no-op on PGlite), for tests that closed the runtime themselves. */
+  dropDatabase(): Promise<void>
 }
 
 export async function createTestApp(env: Record<string, string> = {}, logger?: unknown): Promise<TestApp> {
@@ -80,5 +67,6 @@ export async function createTestApp(env: Record<string, string> = {}, logger?: u
       await runtime.close()
       await db.drop()
     },
+    dropDatabase: () => db.drop(),
   }
 }

@@ -159,5 +159,6 @@ describe('durability', () => {
     const ready = await broken.app.inject({ url: '/health/ready' })
     expect(ready.statusCode).toBe(503)
     await broken.app.close()
+    await broken.dropDatabase()
   })
 })
