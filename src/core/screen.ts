@@ -61,8 +61,8 @@ function verdictFor(base: ReasonCode, measure: RegistryMeasure, purpose: Purpose
 class LineScreen {
   readonly reasons: Reason[] = []
   readonly advisories: Advisory[] = []
-  private readonly seen = new Set<string>()
-  private readonly measures = new Map<string, RegistryMeasure | null>()
+  private readonly seen: { code: string; group: RegistryGroup; field: string; value: string }[] = []
+  private readonly measures = new Map<RegistryGroup, RegistryMeasure | null>()
 
   constructor(
     private readonly line: PreparedLine,
@@ -71,17 +71,20 @@ class LineScreen {
   ) {}
 
   measureOf(group: RegistryGroup): RegistryMeasure | undefined {
-    let m = this.measures.get(group.id)
+    let m = this.measures.get(group)
     if (m === undefined) {
       m = measureInForce(group, this.asOf, this.direction) ?? null
-      this.measures.set(group.id, m)
+      this.measures.set(group, m)
     }
     return m ?? undefined
   }
 
-  private once(key: string): boolean {
-    if (this.seen.has(key)) return false
-    this.seen.add(key)
+  /** True the first time a code, group and matched value meet on this line; a line has a few at most. */
+  private once(code: string, group: RegistryGroup, matched: Matched): boolean {
+    for (const k of this.seen)
+      if (k.code === code && k.group === group && k.field === matched.field && k.value === matched.value)
+        return false
+    this.seen.push({ code, group, field: matched.field, value: matched.value })
     return true
   }
 
@@ -98,7 +101,7 @@ class LineScreen {
     matched: Matched,
     extra?: Partial<MessageContext>,
   ): void {
-    if (!this.once(`${verdict.code}|${group.id}|${matched.field}|${matched.value}`)) return
+    if (!this.once(verdict.code, group, matched)) return
     const context: MessageContext = {
       group,
       measure,
@@ -125,7 +128,7 @@ class LineScreen {
     matched: Matched,
     extra?: Partial<MessageContext>,
   ): void {
-    if (!this.measureOf(group) || !this.once(`${code}|${group.id}|${matched.field}|${matched.value}`)) return
+    if (!this.measureOf(group) || !this.once(code, group, matched)) return
     this.advisories.push({
       code,
       substanceId: group.id,
@@ -196,17 +199,22 @@ function screenLine(
 
   if (line.description) {
     const folded = foldText(line.description)
-    const byGroup = new Map<string, { name: string; length: number; hit: { group: RegistryGroup } }>()
+    // The longest name found per group, in order of first appearance.
+    const found: { name: string; length: number; group: RegistryGroup }[] = []
     for (const m of snapshot.names.find(folded)) {
-      const previous = byGroup.get(m.value.group.id)
-      if (!previous || m.end - m.start > previous.length)
-        byGroup.set(m.value.group.id, { name: m.name, length: m.end - m.start, hit: m.value })
+      const length = m.end - m.start
+      const previous = found.find((f) => f.group === m.value.group)
+      if (!previous) found.push({ name: m.name, length, group: m.value.group })
+      else if (length > previous.length) {
+        previous.name = m.name
+        previous.length = length
+      }
     }
-    for (const { name, hit } of byGroup.values()) {
-      const measure = s.measureOf(hit.group)
+    for (const { name, group } of found) {
+      const measure = s.measureOf(group)
       if (measure)
         s.reason(
-          hit.group,
+          group,
           measure,
           { code: 'NAME_MENTIONED', outcome: 'REVIEW' },
           {
@@ -231,23 +239,24 @@ function screenHs(
 ): void {
   const code = line.hsDigits
   // Longest matching prefix per group and rule kind: 2908199023 designates Na-PCP, 290819 is only residual.
-  const best = new Map<string, HsHit & { length: number }>()
+  // Lengths come longest first, so the first hit of a group and kind is its longest. A line has a handful
+  // of hits at most; a scan of a small array beats a Map keyed by built strings here.
+  const best: { group: RegistryGroup; rule: HsHit['rule']; length: number }[] = []
   for (const length of snapshot.hsLengths) {
     if (length > code.length) continue
-    const hits = snapshot.hs.get(code.slice(0, length))
+    const hits = snapshot.hs.get(length === code.length ? code : code.slice(0, length))
     if (!hits) continue
-    for (const hit of hits) {
-      const key = `${hit.group.id}|${hit.rule.kind}`
-      if (!best.has(key)) best.set(key, { ...hit, length })
-    }
+    for (const hit of hits)
+      if (!best.some((b) => b.group === hit.group && b.rule.kind === hit.rule.kind))
+        best.push({ group: hit.group, rule: hit.rule, length })
   }
-  if (best.size === 0) return
+  if (best.length === 0) return
   const declaresNothing = line.casNumbers.length === 0 && line.components.length === 0
-  for (const { group, rule, length } of best.values()) {
+  for (const { group, rule, length } of best) {
     const matched: Matched = { field: 'hsCode', value: code, kind: `hs-prefix-${length}` }
     if (rule.kind === 'designates') s.listed(group, 'HS_DESIGNATES_SUBSTANCE', matched)
     else if (rule.kind === 'article') s.advisory('ARTICLE_MAY_CONTAIN', group, matched)
-    else if (!best.has(`${group.id}|designates`)) {
+    else if (!best.some((b) => b.group === group && b.rule.kind === 'designates')) {
       const measure = s.measureOf(group)
       if (!measure) continue
       if (declaresNothing) s.reason(group, measure, { code: 'HS_MAY_CONTAIN', outcome: 'REVIEW' }, matched)
