@@ -17,8 +17,8 @@ const ConfigSchema = z.object({
   RATE_LIMIT_MAX: positiveInt.default(60_000),
   RATE_LIMIT_WINDOW_MS: positiveInt.default(60_000),
   BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
-  /** Event-loop delay above which new requests are shed with 503. */
-  MAX_EVENT_LOOP_DELAY_MS: positiveInt.default(1_000),
+  /** Event-loop delay above which new requests are shed with 503; 0 turns load shedding off. */
+  MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
   SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
   /** How often an instance checks whether another one activated a registry version. */
   REGISTRY_POLL_MS: positiveInt.default(2_000),

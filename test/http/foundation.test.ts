@@ -147,7 +147,7 @@ describe('OpenAPI', () => {
   })
   it('renders Swagger UI at /docs', async () => {
     const res = await t.app.inject({ url: '/docs/' })
-    expect(res.statusCode).toBe(200)
+    expect(res.statusCode, res.body).toBe(200)
     expect(res.body).toContain('swagger')
   })
   it('exposes Prometheus metrics', async () => {
