@@ -8,20 +8,16 @@
  *     process: events/s, MB/s and the server's peak RSS (VmHWM).
  */
 import { readFileSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { sql } from 'drizzle-orm'
-import { createKeys, freePort, scratchDatabase, startServer } from '../scripts/server-process.ts'
+import { createKeys, type Driver, freePort, scratchStore, startServer } from '../scripts/server-process.ts'
 import {
   type AuditEventBody,
   canonicalJson,
   GENESIS_HASH,
   hashEventWithPayload,
 } from '../src/core/audit-chain.ts'
-import { bulkInsert } from '../src/db/bulk-insert.ts'
 import { openDatabase, queryRows } from '../src/db/client.ts'
-import { AUDIT_COLUMNS } from '../src/services/audit-log.ts'
+import { insertEvents } from '../src/services/audit-log.ts'
 import { GroupCommitter } from '../src/services/group-commit.ts'
 
 const APPEND_EVENTS = Number(process.env.BENCH_APPEND_EVENTS ?? 5_000)
@@ -39,24 +35,6 @@ const payload = {
   response: JSON.parse(readFileSync('bench/sample-response.json', 'utf8')) as unknown,
 }
 const actor = { keyId: '01937c4e-0000-7000-8000-000000000001', name: 'bench', role: 'screener' }
-
-async function stage(): Promise<{
-  driver: string
-  env: Record<string, string>
-  url?: string
-  cleanup(): Promise<void>
-}> {
-  if (!process.env.DATABASE_URL) {
-    const dir = await mkdtemp(join(tmpdir(), 'popscreen-audit-bench-'))
-    return {
-      driver: 'PGlite',
-      env: { DATA_DIR: dir },
-      cleanup: () => rm(dir, { recursive: true, force: true }),
-    }
-  }
-  const db = await scratchDatabase(process.env.DATABASE_URL, `popscreen_audit_bench_${process.pid}`)
-  return { driver: 'PostgreSQL', env: { DATABASE_URL: db.url }, url: db.url, cleanup: db.drop }
-}
 
 async function benchAppend(env: Record<string, string>) {
   const database = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR ?? 'memory://' })
@@ -121,17 +99,7 @@ async function fillChain(env: Record<string, string>, count: number) {
       prevHash = hashEventWithPayload(body, canonicalPayload)
       batch.push({ ...body, hash: prevHash })
     }
-    await bulkInsert(
-      database.db,
-      'audit_events',
-      AUDIT_COLUMNS,
-      batch.map((e) => ({
-        ...e,
-        registry_version: e.registryVersion,
-        request_id: e.requestId,
-        prev_hash: e.prevHash,
-      })),
-    )
+    await insertEvents(database.db, batch)
   }
   await database.close()
 }
@@ -187,9 +155,10 @@ async function benchExport(env: Record<string, string>) {
   }
 }
 
-const s = await stage()
+const driver: Driver = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'
+const s = await scratchStore(driver, 'popscreen-audit-bench')
 try {
-  console.log(`\naudit trail on ${s.driver}`)
+  console.log(`\naudit trail on ${driver}`)
   const append = await benchAppend(s.env)
   console.log(
     `  append, durable: group commit ${fmt(append.appendRate)} events/s (${CONCURRENCY} concurrent callers, ${fmt(APPEND_EVENTS)} events)`,

@@ -5,11 +5,9 @@
  * PostgreSQL when DATABASE_URL is set (on a fresh database, dropped afterwards). All load goes to 127.0.0.1,
  * bounded by BENCH_SECONDS (default 10) per measurement.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { availableParallelism, cpus, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { availableParallelism, cpus } from 'node:os'
 import autocannon from 'autocannon'
-import { createKeys, freePort, scratchDatabase, startServer } from '../scripts/server-process.ts'
+import { createKeys, type Driver, freePort, scratchStore, startServer } from '../scripts/server-process.ts'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
@@ -76,19 +74,8 @@ async function measure(
   }
 }
 
-async function stage(
-  driver: 'PGlite' | 'PostgreSQL',
-): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }> {
-  if (driver === 'PGlite') {
-    const dir = await mkdtemp(join(tmpdir(), 'popscreen-bench-'))
-    return { env: { DATA_DIR: dir }, cleanup: () => rm(dir, { recursive: true, force: true }) }
-  }
-  const db = await scratchDatabase(process.env.DATABASE_URL!, `popscreen_bench_${process.pid}`)
-  return { env: { DATABASE_URL: db.url }, cleanup: db.drop }
-}
-
-async function benchDriver(driver: 'PGlite' | 'PostgreSQL'): Promise<Measurement[]> {
-  const s = await stage(driver)
+async function benchDriver(driver: Driver): Promise<Measurement[]> {
+  const s = await scratchStore(driver, 'popscreen-bench')
   try {
     const { screener } = await createKeys(s.env, ['screener'])
     const env = { ...s.env, LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '1000000000' }
@@ -141,10 +128,7 @@ function report(driver: string, m: Measurement[]) {
   return m.every((r) => r.failures === 0)
 }
 
-const drivers: ('PGlite' | 'PostgreSQL')[] = [
-  'PGlite',
-  ...(process.env.DATABASE_URL ? ['PostgreSQL' as const] : []),
-]
+const drivers: Driver[] = ['PGlite', ...(process.env.DATABASE_URL ? ['PostgreSQL' as const] : [])]
 console.log(
   `machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}`,
 )

@@ -1,7 +1,11 @@
 /** Server processes for the fault suite and the HTTP benchmark: free ports, keys, start and stop. */
 import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { loadConfig } from '../src/config.ts'
@@ -112,4 +116,23 @@ export async function scratchDatabase(
   const url = new URL(base)
   url.pathname = `/${name}`
   return { url: url.toString(), drop: () => run(`drop database if exists ${name} with (force)`) }
+}
+
+export type Driver = 'PGlite' | 'PostgreSQL'
+
+/** Where a server process keeps its data: a PGlite directory, or a scratch database on DATABASE_URL. */
+export interface ScratchStore {
+  env: Record<string, string>
+  cleanup(): Promise<void>
+}
+
+export async function scratchStore(driver: Driver, name: string): Promise<ScratchStore> {
+  if (driver === 'PGlite') {
+    const dir = await mkdtemp(join(tmpdir(), `${name}-`))
+    return { env: { DATA_DIR: dir }, cleanup: () => rm(dir, { recursive: true, force: true }) }
+  }
+  const base = process.env.DATABASE_URL
+  if (!base) throw new Error('PostgreSQL needs DATABASE_URL')
+  const db = await scratchDatabase(base, `${name.replaceAll('-', '_')}_${randomBytes(4).toString('hex')}`)
+  return { env: { DATABASE_URL: db.url }, cleanup: db.drop }
 }

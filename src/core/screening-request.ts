@@ -3,12 +3,9 @@ import { parseCas } from './cas.ts'
 import { parseHsCode } from './hs.ts'
 import type { PreparedDeclaration } from './types.ts'
 
-/** NUL cannot be stored in PostgreSQL text or jsonb; refusing it here keeps a bad byte from becoming a 503. */
-const text = (max: number) =>
-  z
-    .string()
-    .max(max)
-    .refine((s) => !s.includes('\u0000'), { message: 'must not contain NUL characters' })
+// Text PostgreSQL cannot store (NUL, lone surrogates) is refused for every route and field before
+// validation, by findUnstorableText (src/core/storable-text.ts); this schema need not repeat it.
+const text = (max: number) => z.string().max(max)
 
 const casNumber = z.string().superRefine((value, ctx) => {
   const parsed = parseCas(value)

@@ -1,24 +1,27 @@
-import { sql } from 'drizzle-orm'
+import { getTableColumns, getTableName, sql } from 'drizzle-orm'
+import type { PgTable } from 'drizzle-orm/pg-core'
 import type { Queryable } from './client.ts'
-
-export type BulkColumnType = 'bigint' | 'text' | 'uuid' | 'date' | 'timestamptz' | 'jsonb'
 
 /**
  * INSERT … SELECT FROM jsonb_to_recordset($1): all rows travel as one JSON parameter, so the statement
- * and its cost of building stay the same whatever the number of rows, and jsonb values are not escaped
- * twice. The hot path (a batch of screenings and their audit events) spent more time in the query
- * builder's per-value work and in array-literal escaping than in PostgreSQL.
+ * and its cost of building stay the same whatever the number of rows. The hot path (a batch of
+ * screenings and their audit events) spent more time in the query builder's per-value work than in
+ * PostgreSQL. Column names and types come from the drizzle table; the columns written are the keys of
+ * the first row (the others take their defaults). Dates travel as ISO strings, jsonb values as JSON.
  */
-export async function bulkInsert(
+export async function bulkInsert<T extends PgTable>(
   db: Queryable,
-  table: string,
-  columns: Record<string, BulkColumnType>,
-  rows: readonly Record<string, unknown>[],
+  table: T,
+  rows: readonly T['$inferInsert'][],
 ): Promise<void> {
-  const names = Object.keys(columns)
-  const list = names.map((n) => `"${n}"`).join(', ')
-  const record = names.map((n) => `"${n}" ${columns[n]}`).join(', ')
+  const first = rows[0]
+  if (!first) return
+  const columns = getTableColumns(table)
+  const keys = Object.keys(first).filter((k) => k in columns)
+  const target = keys.map((k) => `"${columns[k]!.name}"`).join(', ')
+  const source = keys.map((k) => `"${k}"`).join(', ')
+  const record = keys.map((k) => `"${k}" ${columns[k]!.getSQLType()}`).join(', ')
   await db.execute(
-    sql`insert into ${sql.identifier(table)} (${sql.raw(list)}) select ${sql.raw(list)} from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(${sql.raw(record)})`,
+    sql`insert into ${sql.identifier(getTableName(table))} (${sql.raw(target)}) select ${sql.raw(source)} from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(${sql.raw(record)})`,
   )
 }

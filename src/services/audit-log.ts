@@ -8,7 +8,7 @@ import {
   hashEventWithPayload,
 } from '../core/audit-chain.ts'
 import { bulkInsert } from '../db/bulk-insert.ts'
-import { type Db, queryRows, type Tx } from '../db/client.ts'
+import { type Db, type Queryable, queryRows, type Tx } from '../db/client.ts'
 import { auditEvents } from '../db/schema.ts'
 
 /** Serialises appends across every process on the database, so the chain stays one gap-free line. */
@@ -26,33 +26,26 @@ export interface PendingEvent {
   canonicalPayload?: string
 }
 
-export const AUDIT_COLUMNS = {
-  sequence: 'bigint',
-  at: 'timestamptz',
-  action: 'text',
-  actor: 'jsonb',
-  subject: 'jsonb',
-  decision: 'text',
-  registry_version: 'text',
-  request_id: 'text',
-  payload: 'jsonb',
-  prev_hash: 'text',
-  hash: 'text',
-} as const
-
-const toRow = (e: AuditEvent) => ({
-  sequence: e.sequence,
-  at: e.at,
-  action: e.action,
-  actor: e.actor,
-  subject: e.subject,
-  decision: e.decision,
-  registry_version: e.registryVersion,
-  request_id: e.requestId,
-  payload: e.payload,
-  prev_hash: e.prevHash,
-  hash: e.hash,
-})
+/** Writes sealed events in one statement (inside the caller's transaction, under the chain lock). */
+export async function insertEvents(db: Queryable, events: readonly AuditEvent[]): Promise<void> {
+  await bulkInsert(
+    db,
+    auditEvents,
+    events.map((e) => ({
+      sequence: e.sequence,
+      at: new Date(e.at),
+      action: e.action,
+      actor: e.actor,
+      subject: e.subject,
+      decision: e.decision,
+      registryVersion: e.registryVersion,
+      requestId: e.requestId,
+      payload: e.payload,
+      prevHash: e.prevHash,
+      hash: e.hash,
+    })),
+  )
+}
 
 /**
  * Appends events inside the caller's transaction: takes the chain lock, reads the tail and links each
@@ -85,7 +78,7 @@ export async function appendEvents(tx: Tx, pending: readonly PendingEvent[]): Pr
     prevHash = hash
     return { ...body, hash }
   })
-  await bulkInsert(tx, 'audit_events', AUDIT_COLUMNS, sealed.map(toRow))
+  await insertEvents(tx, sealed)
   return sealed
 }
 

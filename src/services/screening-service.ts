@@ -50,10 +50,10 @@ export interface StoredScreening extends ScreeningResponse {
   reviewId: string | null
 }
 
-/** Today's date in China, where the declarations are lodged. */
 // Building an Intl.DateTimeFormat costs more than a whole screening; build it once.
 const SHANGHAI_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' })
 
+/** Today's date in China, where the declarations are lodged. */
 export function todayInShanghai(now = new Date()): string {
   return SHANGHAI_DATE.format(now)
 }
@@ -313,64 +313,41 @@ interface ScreeningCommitItem extends CommitItem {
 }
 
 /** Screening rows and review cases of a whole batch, written with the batch's audit events. */
-const SCREENING_COLUMNS = {
-  id: 'uuid',
-  declaration_id: 'text',
-  direction: 'text',
-  as_of: 'date',
-  decision: 'text',
-  registry_version: 'text',
-  actor_key_id: 'uuid',
-  actor: 'jsonb',
-  request: 'jsonb',
-  response: 'jsonb',
-  request_id: 'text',
-  idempotency_key: 'text',
-  request_hash: 'text',
-  rescreen_of: 'uuid',
-  audit_sequence: 'bigint',
-} as const
-
-const REVIEW_CASE_COLUMNS = {
-  id: 'uuid',
-  screening_id: 'uuid',
-  declaration_id: 'text',
-  lines: 'jsonb',
-} as const
-
-/** Screening rows and review cases of a whole batch, written with the batch's audit events. */
 const stageScreenings: StageRows = async (tx, items) => {
-  const rows = items.map(({ item, event }) => {
-    const { id, input, response, hash } = (item as ScreeningCommitItem).screening
-    return {
+  const pending = items.map(({ item, event }) => ({ ...(item as ScreeningCommitItem).screening, event }))
+  await bulkInsert(
+    tx,
+    screenings,
+    pending.map(({ id, input, response, hash, event }) => ({
       id,
-      declaration_id: response.declarationId,
+      declarationId: response.declarationId,
       direction: input.request.declaration.direction,
-      as_of: response.asOf,
+      asOf: response.asOf,
       decision: response.decision,
-      registry_version: response.registry.version,
-      actor_key_id: input.actor.keyId,
+      registryVersion: response.registry.version,
+      actorKeyId: input.actor.keyId!,
       actor: input.actor,
       request: input.request,
       response: { ...response, audit: { sequence: event.sequence, hash: event.hash } },
-      request_id: input.requestId,
-      idempotency_key: input.idempotencyKey ?? null,
-      request_hash: hash,
-      rescreen_of: input.rescreenOf ?? null,
-      audit_sequence: event.sequence,
-    }
-  })
-  await bulkInsert(tx, 'screenings', SCREENING_COLUMNS, rows)
-  const cases = items
-    .map(({ item }) => (item as ScreeningCommitItem).screening)
-    .filter((p) => p.reviewLines.length > 0)
-    .map((p) => ({
-      id: uuidv7(),
-      screening_id: p.id,
-      declaration_id: p.response.declarationId,
-      lines: p.reviewLines,
-    }))
-  if (cases.length > 0) await bulkInsert(tx, 'review_cases', REVIEW_CASE_COLUMNS, cases)
+      requestId: input.requestId,
+      idempotencyKey: input.idempotencyKey ?? null,
+      requestHash: hash,
+      rescreenOf: input.rescreenOf ?? null,
+      auditSequence: event.sequence,
+    })),
+  )
+  await bulkInsert(
+    tx,
+    reviewCases,
+    pending
+      .filter((p) => p.reviewLines.length > 0)
+      .map((p) => ({
+        id: uuidv7(),
+        screeningId: p.id,
+        declarationId: p.response.declarationId,
+        lines: p.reviewLines,
+      })),
+  )
 }
 
 function idempotencyConflict(sameBody: boolean): AppError {

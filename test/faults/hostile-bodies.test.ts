@@ -243,6 +243,10 @@ describe('hostile requests', () => {
     console.info(`status counts: ${JSON.stringify(Object.fromEntries([...seen].sort()))}`)
     console.info(`slowest: ${slowest.ms.toFixed(0)} ms for ${slowest.what}`)
     expect([...seen.keys()].every((s) => s < 500)).toBe(true)
+    // The property above cannot see whether the generators reach every layer that refuses a request
+    // (JSON parser, body limit, media type, validation); this can.
+    for (const status of [400, 413, 415, 422])
+      expect(seen.get(status) ?? 0, `${status}s`).toBeGreaterThan(100)
   }, 600_000)
 
   it('nothing was polluted and the server still answers', async () => {

@@ -20,26 +20,30 @@ export const oneLine = (n: number) => ({
   ],
 })
 
-/**
- * Posts screenings from `concurrency` workers until `stop()` returns true or `max` requests were sent.
- * Network errors are recorded, not thrown: killing the server mid-request is the point.
- */
-export async function runLoad(options: {
-  baseUrl: () => string
-  key: string
-  concurrency: number
-  max: number
-  stop: () => boolean
+export interface Load {
   /** Filled as answers arrive, so a test can act on progress. */
-  results: LoadResult[]
-}): Promise<LoadResult[]> {
-  const { results } = options
+  readonly results: LoadResult[]
+  /** How many answers so far were 200. */
+  ok(): number
+  /** Resolves when every worker has finished (`max` sent, or stopped). */
+  readonly finished: Promise<LoadResult[]>
+  /** Tells the workers to stop after their current request and waits for them. */
+  stop(): Promise<LoadResult[]>
+}
+
+/**
+ * Posts screenings from `concurrency` workers until stopped or `max` requests were sent. Network errors
+ * are recorded, not thrown: killing the server mid-request is the point.
+ */
+export function startLoad(options: { baseUrl: string; key: string; concurrency: number; max: number }): Load {
+  const results: LoadResult[] = []
   let sent = 0
+  let stopped = false
   const worker = async () => {
-    while (sent < options.max && !options.stop()) {
+    while (sent < options.max && !stopped) {
       const n = sent++
       try {
-        const res = await fetch(`${options.baseUrl()}/v1/screenings`, {
+        const res = await fetch(`${options.baseUrl}/v1/screenings`, {
           method: 'POST',
           headers: { authorization: `Bearer ${options.key}`, 'content-type': 'application/json' },
           body: JSON.stringify(oneLine(n)),
@@ -54,8 +58,16 @@ export async function runLoad(options: {
       }
     }
   }
-  await Promise.all(Array.from({ length: options.concurrency }, worker))
-  return results
+  const finished = Promise.all(Array.from({ length: options.concurrency }, worker)).then(() => results)
+  return {
+    results,
+    ok: () => results.reduce((n, r) => n + (r.status === 200 ? 1 : 0), 0),
+    finished,
+    stop: () => {
+      stopped = true
+      return finished
+    },
+  }
 }
 
 /** Reads the whole audit trail through the export API: screening ids and whether sequences are gap-free. */

@@ -1,47 +1,37 @@
 import { spawnSync } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createKeys, freePort, type ServerProcess, startServer } from '../../scripts/server-process.ts'
+import {
+  createKeys,
+  type Driver,
+  freePort,
+  type ScratchStore,
+  type ServerProcess,
+  scratchStore,
+  startServer,
+} from '../../scripts/server-process.ts'
 import type { Role } from '../../src/services/actor.ts'
-import { freshDatabaseUrl } from '../helpers/test-app.ts'
-import { auditFacts, type LoadResult, oneLine, runLoad, verifyOnline, waitUntil } from './load.ts'
+import { auditFacts, type LoadResult, oneLine, startLoad, verifyOnline, waitUntil } from './load.ts'
 
 const hasPostgres = Boolean(process.env.DATABASE_URL)
-const drivers = [
+const drivers: { name: Driver; postgres: boolean }[] = [
   { name: 'PGlite', postgres: false },
-  ...(hasPostgres ? [{ name: 'PostgreSQL', postgres: true }] : []),
+  ...(hasPostgres ? [{ name: 'PostgreSQL' as const, postgres: true }] : []),
 ]
 const ROLES: Role[] = ['screener', 'auditor']
 
 /** Everything a test needs to start servers on one fresh database. */
-interface Stage {
-  env: Record<string, string>
-  databaseUrl?: string
+interface Stage extends ScratchStore {
   keys: Record<Role, string>
-  cleanup(): Promise<void>
 }
 
-async function stage(postgres: boolean): Promise<Stage> {
-  if (postgres) {
-    const db = await freshDatabaseUrl()
-    const env = { DATABASE_URL: db.url! }
-    return { env, databaseUrl: db.url, keys: await createKeys(env, ROLES), cleanup: db.drop }
-  }
-  const dir = await mkdtemp(join(tmpdir(), 'popscreen-faults-'))
-  const env = { DATA_DIR: dir }
-  return {
-    env,
-    keys: await createKeys(env, ROLES),
-    cleanup: () => rm(dir, { recursive: true, force: true }),
-  }
+async function stage(driver: Driver): Promise<Stage> {
+  const store = await scratchStore(driver, 'popscreen-faults')
+  return { ...store, keys: await createKeys(store.env, ROLES) }
 }
 
 const acknowledged = (results: LoadResult[]) => results.filter((r) => r.status === 200)
-const countOk = (results: LoadResult[]) => results.reduce((n, r) => n + (r.status === 200 ? 1 : 0), 0)
 
 /** Every 200 is in the audit log exactly once and the chain verifies, read by a freshly started server. */
 async function expectEveryAcknowledgedDecisionRecorded(s: Stage, results: LoadResult[], port: number) {
@@ -63,12 +53,12 @@ async function expectEveryAcknowledgedDecisionRecorded(s: Stage, results: LoadRe
   }
 }
 
-describe.each(drivers)('server process on $name', ({ postgres }) => {
+describe.each(drivers)('server process on $name', ({ name, postgres }) => {
   let s: Stage
   let port: number
   let server: ServerProcess | undefined
   beforeEach(async () => {
-    s = await stage(postgres)
+    s = await stage(name)
     port = await freePort()
   })
   afterEach(async () => {
@@ -107,44 +97,24 @@ describe.each(drivers)('server process on $name', ({ postgres }) => {
 
   it('kill -9 under load: every screening that got a 200 is in the audit log and the chain verifies', async () => {
     server = await startServer(s.env, port)
-    const results: LoadResult[] = []
-    let killed = false
-    const load = runLoad({
-      baseUrl: () => server!.baseUrl,
-      key: s.keys.screener,
-      concurrency: 16,
-      max: 20_000,
-      stop: () => killed,
-      results,
-    })
-    await waitUntil(() => countOk(results) >= 200, 30_000)
+    const load = startLoad({ baseUrl: server.baseUrl, key: s.keys.screener, concurrency: 16, max: 20_000 })
+    await waitUntil(() => load.ok() >= 200, 30_000)
     server.child.kill('SIGKILL')
     await server.exited
-    killed = true
-    await load
+    const results = await load.stop()
     server = undefined
 
-    expect(countOk(results)).toBeGreaterThanOrEqual(200)
+    expect(load.ok()).toBeGreaterThanOrEqual(200)
     expect(results.filter((r) => r.status !== 200 && r.status !== 'network-error')).toEqual([])
     await expectEveryAcknowledgedDecisionRecorded(s, results, port)
   })
 
   it('SIGTERM under load: in-flight requests finish, exit code 0, no acknowledged decision lost', async () => {
     server = await startServer(s.env, port)
-    const results: LoadResult[] = []
-    let exited = false
-    const load = runLoad({
-      baseUrl: () => server!.baseUrl,
-      key: s.keys.screener,
-      concurrency: 16,
-      max: 20_000,
-      stop: () => exited,
-      results,
-    })
-    await waitUntil(() => countOk(results) >= 200, 30_000)
+    const load = startLoad({ baseUrl: server.baseUrl, key: s.keys.screener, concurrency: 16, max: 20_000 })
+    await waitUntil(() => load.ok() >= 200, 30_000)
     const code = await server.stop('SIGTERM')
-    exited = true
-    await load
+    const results = await load.stop()
     server = undefined
 
     expect(code).toBe(0)
@@ -158,7 +128,7 @@ describe.runIf(hasPostgres)('PostgreSQL faults', () => {
   let s: Stage
   const servers: ServerProcess[] = []
   beforeEach(async () => {
-    s = await stage(true)
+    s = await stage('PostgreSQL')
   })
   afterEach(async () => {
     await Promise.all(servers.splice(0).map((p) => p.stop('SIGKILL')))
@@ -169,19 +139,11 @@ describe.runIf(hasPostgres)('PostgreSQL faults', () => {
     const port = await freePort()
     const server = await startServer(s.env, port)
     servers.push(server)
-    const results: LoadResult[] = []
-    let done = false
-    const load = runLoad({
-      baseUrl: () => server.baseUrl,
-      key: s.keys.screener,
-      concurrency: 16,
-      max: 50_000,
-      stop: () => done,
-      results,
-    })
-    await waitUntil(() => countOk(results) >= 100, 30_000)
+    const load = startLoad({ baseUrl: server.baseUrl, key: s.keys.screener, concurrency: 16, max: 50_000 })
+    const { results } = load
+    await waitUntil(() => load.ok() >= 100, 30_000)
 
-    const dbName = new URL(s.databaseUrl!).pathname.slice(1)
+    const dbName = new URL(s.env.DATABASE_URL!).pathname.slice(1)
     const admin = new pg.Client({ connectionString: process.env.DATABASE_URL })
     await admin.connect()
     let terminated = 0
@@ -199,11 +161,10 @@ describe.runIf(hasPostgres)('PostgreSQL faults', () => {
     const outageOver = Date.now()
     await waitUntil(() => results.slice(afterOutage).some((r) => r.status === 200), 15_000)
     const recoveryMs = Date.now() - outageOver
-    done = true
-    await load
+    await load.stop()
 
     console.info(
-      `pg_terminate_backend: ${terminated} connections killed; ${countOk(results)} × 200, ` +
+      `pg_terminate_backend: ${terminated} connections killed; ${load.ok()} × 200, ` +
         `${results.filter((r) => r.status === 503).length} × 503; first 200 ${recoveryMs} ms after the outage`,
     )
     expect(terminated).toBeGreaterThan(0)
@@ -224,20 +185,12 @@ describe.runIf(hasPostgres)('PostgreSQL faults', () => {
       freePort().then((p) => startServer(s.env, p)),
     ])
     servers.push(a!, b!)
-    const per = (server: ServerProcess) => {
-      const results: LoadResult[] = []
-      return runLoad({
-        baseUrl: () => server.baseUrl,
-        key: s.keys.screener,
-        concurrency: 8,
-        max: 400,
-        stop: () => false,
-        results,
-      })
-    }
-    const [ra, rb] = await Promise.all([per(a!), per(b!)])
-    expect(countOk(ra)).toBe(400)
-    expect(countOk(rb)).toBe(400)
+    const per = (server: ServerProcess) =>
+      startLoad({ baseUrl: server.baseUrl, key: s.keys.screener, concurrency: 8, max: 400 })
+    const [la, lb] = [per(a!), per(b!)]
+    const [ra, rb] = await Promise.all([la.finished, lb.finished])
+    expect(la.ok()).toBe(400)
+    expect(lb.ok()).toBe(400)
 
     const facts = await auditFacts(a!.baseUrl, s.keys.auditor)
     expect(facts.gapFree).toBe(true)

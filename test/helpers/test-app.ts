@@ -12,7 +12,7 @@ export const usingPostgres = Boolean(process.env.DATABASE_URL)
  * A database of the driver the environment selects: in-memory PGlite, or with DATABASE_URL a fresh
  * database on that server, dropped again by `drop()`.
  */
-export async function freshDatabaseUrl(): Promise<{ url: string | undefined; drop(): Promise<void> }> {
+async function freshDatabaseUrl(): Promise<{ url: string | undefined; drop(): Promise<void> }> {
   const base = process.env.DATABASE_URL
   if (!base) return { url: undefined, drop: async () => {} }
   return scratchDatabase(base, `popscreen_t_${randomBytes(6).toString('hex')}`)
