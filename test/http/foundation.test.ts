@@ -53,27 +53,24 @@ describe('health', () => {
   })
 })
 
+/** A raw body POSTed as a screener, exactly as given. */
+const postScreening = async (payload: string, contentType = 'application/json') =>
+  t.app.inject({
+    method: 'POST',
+    url: '/v1/screenings',
+    headers: { ...(await t.auth('screener')), 'content-type': contentType },
+    payload,
+  })
+
 describe('problem+json errors', () => {
   it('404 for unknown routes', async () => {
     expectProblem(await t.app.inject({ url: '/nope' }), 404, 'ROUTE_NOT_FOUND')
   })
   it('400 for malformed JSON', async () => {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/v1/screenings',
-      headers: { ...(await t.auth('screener')), 'content-type': 'application/json' },
-      payload: '{"declaration":',
-    })
-    expectProblem(res, 400, 'MALFORMED_JSON')
+    expectProblem(await postScreening('{"declaration":'), 400, 'MALFORMED_JSON')
   })
   it('413 for oversized bodies', async () => {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/v1/screenings',
-      headers: { ...(await t.auth('screener')), 'content-type': 'application/json' },
-      payload: JSON.stringify({ pad: 'x'.repeat(30_000) }),
-    })
-    expectProblem(res, 413, 'BODY_TOO_LARGE')
+    expectProblem(await postScreening(JSON.stringify({ pad: 'x'.repeat(30_000) })), 413, 'BODY_TOO_LARGE')
   })
   it('422 with JSON pointers for invalid query strings', async () => {
     const res = await t.app.inject({
@@ -89,23 +86,14 @@ describe('problem+json errors', () => {
     )
   })
   it('415 for a charset other than UTF-8', async () => {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/v1/screenings',
-      headers: { ...(await t.auth('screener')), 'content-type': 'application/json; charset=utf-16' },
-      payload: '{}',
-    })
+    const res = await postScreening('{}', 'application/json; charset=utf-16')
     expectProblem(res, 415, 'UNSUPPORTED_MEDIA_TYPE')
   })
   it('422 naming each field whose text the database could not store (NUL, lone surrogate)', async () => {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/v1/screenings',
-      headers: { ...(await t.auth('screener')), 'content-type': 'application/json' },
-      payload:
-        '{"declaration":{"id":"D-\\u0000","direction":"import","n\\u0000te":1},' +
+    const res = await postScreening(
+      '{"declaration":{"id":"D-\\u0000","direction":"import","n\\u0000te":1},' +
         '"lines":[{"lineNo":1,"hsCode":"3812","description":"a\\ud800"}]}',
-    })
+    )
     const body = expectProblem(res, 422, 'VALIDATION_FAILED')
     expect(body.errors).toEqual(
       expect.arrayContaining([
