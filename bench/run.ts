@@ -84,9 +84,14 @@ function syntheticGroup(i: number): RegistryGroup {
   }
 }
 
+/**
+ * Lines per second of this process's CPU time (garbage collection included), so time the VM gives to
+ * other tenants does not count against the code.
+ */
 function measure(snapshot: RegistrySnapshot, seconds: number): number {
   let lines = 0
   let sink = 0
+  const cpu = process.cpuUsage()
   const until = performance.now() + seconds * 1000
   while (performance.now() < until) {
     for (let k = 0; k < 50; k++)
@@ -95,8 +100,9 @@ function measure(snapshot: RegistrySnapshot, seconds: number): number {
         lines += d.lines.length
       }
   }
+  const used = process.cpuUsage(cpu)
   if (sink < 0) console.log(sink)
-  return lines / seconds
+  return lines / ((used.user + used.system) / 1e6)
 }
 
 const grown: RegistryDocument = {

@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { loadConfig } from '../src/config.ts'
+import { projectFile } from '../src/project-files.ts'
 import { openRuntime } from '../src/runtime.ts'
 import type { Role } from '../src/services/actor.ts'
 import { cliActor } from '../src/services/actor.ts'
@@ -47,9 +48,13 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>
 }
 
+/** Whether this module runs compiled (`dist/`, as the benches do) or as source under tsx/vitest. */
+const RUNNING_COMPILED = import.meta.url.endsWith('.js')
+
 /**
- * Starts a server entry (by default `src/server.ts`, as `npm start` does) as its own process and waits
- * until it is ready. Used by the fault suite and the HTTP benchmark.
+ * Starts a server entry (a source path; by default `src/server.ts`, as `npm start` does) as its own process
+ * and waits until it is ready. Compiled callers (the benches) start the compiled entry from `dist/`, so what
+ * they measure is what `npm start` runs; the fault suite runs from source under tsx.
  */
 export async function startServer(
   env: Record<string, string>,
@@ -58,7 +63,10 @@ export async function startServer(
 ): Promise<ServerProcess> {
   // The test runner's DATABASE_URL must not leak in: a PGlite server gets none.
   const { DATABASE_URL: _ignored, ...inherited } = process.env
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const args = RUNNING_COMPILED
+    ? [projectFile('dist', entry.replace(/\.ts$/, '.js'))]
+    : ['--import', 'tsx', entry]
+  const child = spawn(process.execPath, args, {
     env: { ...inherited, LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

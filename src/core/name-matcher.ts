@@ -1,4 +1,4 @@
-import { type FoldedText, foldPattern, isTokenEdge, needsWholeToken } from './text.ts'
+import { foldPattern, isKeptAt, isLatinAlnum, needsWholeToken, normaliseForMatching } from './text.ts'
 
 export interface NamePattern<T> {
   name: string
@@ -8,6 +8,7 @@ export interface NamePattern<T> {
 export interface NameMatch<T> {
   name: string
   value: T
+  /** Offsets in the folded text (letters and digits only). */
   start: number
   end: number
 }
@@ -18,83 +19,210 @@ interface Compiled<T> {
   pattern: NamePattern<T>
 }
 
+/** A pattern's output at a folded end offset, before its token edges are checked. */
+interface Candidate {
+  id: number
+  end: number
+}
+interface Scan {
+  candidates: Candidate[]
+  /** Letters and digits scanned: the folded text's length. */
+  length: number
+}
+const NOTHING_FOUND: Scan = { candidates: [], length: 0 }
+
+/** Linear scan beats binary search for the few children most trie nodes have. */
+const LINEAR_SCAN_CHILDREN = 8
+
 /**
  * Aho–Corasick automaton over folded names: one pass over the text whatever the number of names, so the
- * cost of a description does not grow with the registry.
+ * cost of a description does not grow with the registry. The trie is built with Maps, then frozen into
+ * typed arrays (a dense table for the root, sorted edge lists below it): lookups on the hot path touch no
+ * Map and allocate nothing.
  */
 export class NameMatcher<T> {
-  private readonly next: Map<number, number>[] = [new Map()]
-  private readonly fail: number[] = [0]
-  private readonly outputs: number[][] = [[]]
   private readonly patterns: Compiled<T>[] = []
+  private readonly outputs: number[][]
+  private readonly fail: Int32Array
+  private readonly rootNext = new Int32Array(65536)
+  private readonly edgeStart: Int32Array
+  private readonly edgeCount: Int32Array
+  private readonly edgeChar: Uint16Array
+  private readonly edgeTarget: Int32Array
+  // Folding scratch, reused between calls: find() is synchronous, so no call can see another's state.
+  private codes = new Uint16Array(512)
+  private separated = new Uint8Array(513)
 
   constructor(patterns: Iterable<NamePattern<T>>) {
+    const next: Map<number, number>[] = [new Map()]
+    const outputs: number[][] = [[]]
     for (const pattern of patterns) {
       const folded = foldPattern(pattern.name)
       if (folded.length === 0) continue
-      this.insert(folded, this.patterns.length)
+      let node = 0
+      for (let i = 0; i < folded.length; i++) {
+        const c = folded.charCodeAt(i)
+        let child = next[node]!.get(c)
+        if (child === undefined) {
+          child = next.length
+          next.push(new Map())
+          outputs.push([])
+          next[node]!.set(c, child)
+        }
+        node = child
+      }
+      outputs[node]!.push(this.patterns.length)
       this.patterns.push({ folded, wholeToken: needsWholeToken(folded), pattern })
     }
-    this.link()
+
+    let edges = 0
+    for (const children of next) edges += children.size
+    this.edgeStart = new Int32Array(next.length)
+    this.edgeCount = new Int32Array(next.length)
+    this.edgeChar = new Uint16Array(edges)
+    this.edgeTarget = new Int32Array(edges)
+    let e = 0
+    next.forEach((children, node) => {
+      this.edgeStart[node] = e
+      this.edgeCount[node] = children.size
+      for (const [c, child] of [...children].sort((a, b) => a[0] - b[0])) {
+        this.edgeChar[e] = c
+        this.edgeTarget[e++] = child
+      }
+    })
+    for (const [c, child] of next[0]!) this.rootNext[c] = child
+
+    // Failure links, breadth first; each node also reports the outputs of its failure chain.
+    this.fail = new Int32Array(next.length)
+    const queue: number[] = [...next[0]!.values()]
+    for (let head = 0; head < queue.length; head++) {
+      const node = queue[head]!
+      for (const [c, child] of next[node]!) {
+        const target = this.step(this.fail[node]!, c)
+        this.fail[child] = target !== child ? target : 0
+        outputs[child]!.push(...outputs[this.fail[child]!]!)
+        queue.push(child)
+      }
+    }
+    this.outputs = outputs
   }
 
   get size(): number {
     return this.patterns.length
   }
 
-  private insert(folded: string, id: number): void {
-    let node = 0
-    for (let i = 0; i < folded.length; i++) {
-      const c = folded.charCodeAt(i)
-      let child = this.next[node]!.get(c)
-      if (child === undefined) {
-        child = this.next.length
-        this.next.push(new Map())
-        this.fail.push(0)
-        this.outputs.push([])
-        this.next[node]!.set(c, child)
-      }
-      node = child
+  private child(node: number, c: number): number {
+    const start = this.edgeStart[node]!
+    const count = this.edgeCount[node]!
+    if (count <= LINEAR_SCAN_CHILDREN) {
+      for (let e = start; e < start + count; e++) if (this.edgeChar[e] === c) return this.edgeTarget[e]!
+      return -1
     }
-    this.outputs[node]!.push(id)
+    let lo = start
+    let hi = start + count - 1
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1
+      const m = this.edgeChar[mid]!
+      if (m === c) return this.edgeTarget[mid]!
+      if (m < c) lo = mid + 1
+      else hi = mid - 1
+    }
+    return -1
   }
 
-  private link(): void {
-    const queue: number[] = []
-    for (const child of this.next[0]!.values()) queue.push(child)
-    for (let head = 0; head < queue.length; head++) {
-      const node = queue[head]!
-      for (const [c, child] of this.next[node]!) {
-        let f = this.fail[node]!
-        while (f !== 0 && !this.next[f]!.has(c)) f = this.fail[f]!
-        const target = this.next[f]!.get(c)
-        this.fail[child] = target !== undefined && target !== child ? target : 0
-        this.outputs[child]!.push(...this.outputs[this.fail[child]!]!)
-        queue.push(child)
-      }
+  private step(node: number, c: number): number {
+    for (;;) {
+      if (node === 0) return this.rootNext[c]!
+      const target = this.child(node, c)
+      if (target >= 0) return target
+      node = this.fail[node]!
     }
   }
 
-  /** Every name found, minus those lying inside a longer match (`氯化石蜡` within `短链氯化石蜡`). */
-  find(folded: FoldedText): NameMatch<T>[] {
-    const text = folded.text
+  /**
+   * Every name found in `text` (raw; folded while scanning), minus those lying inside a longer match
+   * (`氯化石蜡` within `短链氯化石蜡`).
+   */
+  find(text: string): NameMatch<T>[] {
+    // Most descriptions are printable ASCII and CJK ideographs, which NFKC leaves alone: scan them as they
+    // are (lower-casing ASCII on the way); anything else is normalised first and scanned again.
+    // A scan of normalised text always completes.
+    const scan = this.scan(text, true) ?? this.scan(normaliseForMatching(text), false)!
+    return scan === NOTHING_FOUND ? [] : this.confirm(scan)
+  }
+
+  /** Folds and runs the automaton; undefined if `raw` text holds a character that needs normalising. */
+  private scan(source: string, raw: boolean): Scan | undefined {
+    if (this.codes.length < source.length) {
+      this.codes = new Uint16Array(source.length)
+      this.separated = new Uint8Array(source.length + 1)
+    }
+    const { codes, separated, rootNext, edgeStart, edgeCount, edgeChar, edgeTarget, fail, outputs } = this
+    let length = 0
+    let pendingSeparator = false
     let node = 0
-    let found: NameMatch<T>[] | undefined
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i)
-      while (node !== 0 && !this.next[node]!.has(c)) node = this.fail[node]!
-      node = this.next[node]!.get(c) ?? 0
-      const out = this.outputs[node]!
+    // Matches of whole-token names wait for the end of the scan: their right edge depends on what follows.
+    let candidates: Candidate[] | undefined
+    for (let i = 0; i < source.length; i++) {
+      let c = source.charCodeAt(i)
+      if (c >= 65 && c <= 90) c += 32
+      else if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c >= 0x4e00 && c <= 0x9fff))) {
+        if (raw && (c >= 127 || (c < 32 && c !== 9 && c !== 10 && c !== 13))) return undefined
+        if (raw || !isKeptAt(source, i)) {
+          pendingSeparator = true
+          continue
+        }
+      }
+      separated[length] = pendingSeparator ? 1 : 0
+      pendingSeparator = false
+      codes[length++] = c
+      // One automaton step: follow the edge for c, falling back along failure links.
+      for (;;) {
+        if (node === 0) {
+          node = rootNext[c]!
+          break
+        }
+        const first = edgeStart[node]!
+        const count = edgeCount[node]!
+        let target = -1
+        if (count <= LINEAR_SCAN_CHILDREN) {
+          for (let e = first; e < first + count; e++)
+            if (edgeChar[e] === c) {
+              target = edgeTarget[e]!
+              break
+            }
+        } else target = this.child(node, c)
+        if (target >= 0) {
+          node = target
+          break
+        }
+        node = fail[node]!
+      }
+      const out = outputs[node]!
       for (let k = 0; k < out.length; k++) {
-        const compiled = this.patterns[out[k]!]!
-        const end = i + 1
-        const start = end - compiled.folded.length
-        if (compiled.wholeToken && !(isTokenEdge(folded, start) && isTokenEdge(folded, end))) continue
-        found ??= []
-        found.push({ name: compiled.pattern.name, value: compiled.pattern.value, start, end })
+        candidates ??= []
+        candidates.push({ id: out[k]!, end: length })
       }
     }
-    if (!found) return []
+    separated[length] = 1
+    return candidates ? { candidates, length } : NOTHING_FOUND
+  }
+
+  /** Keeps whole-token names only where they stand alone, and drops names inside longer ones. */
+  private confirm({ candidates, length }: Scan): NameMatch<T>[] {
+    const { codes, separated } = this
+    const isEdge = (index: number) =>
+      index <= 0 ||
+      index >= length ||
+      separated[index] === 1 ||
+      !(isLatinAlnum(codes[index - 1]!) && isLatinAlnum(codes[index]!))
+    const found: NameMatch<T>[] = []
+    for (const { id, end } of candidates) {
+      const compiled = this.patterns[id]!
+      const start = end - compiled.folded.length
+      if (compiled.wholeToken && !(isEdge(start) && isEdge(end))) continue
+      found.push({ name: compiled.pattern.name, value: compiled.pattern.value, start, end })
+    }
     return found.filter(
       (m) =>
         !found.some(

@@ -1,7 +1,6 @@
 import { advisoryMessage, type MessageContext, reasonMessage } from './messages.ts'
 import type { RegistryGroup, RegistryMeasure } from './registry-document.ts'
 import type { HsHit, RegistrySnapshot } from './snapshot.ts'
-import { foldText } from './text.ts'
 import {
   type Advisory,
   type AdvisoryCode,
@@ -58,11 +57,24 @@ function verdictFor(base: ReasonCode, measure: RegistryMeasure, purpose: Purpose
   return { code: base, outcome: 'BLOCK' }
 }
 
+function sameMatch(a: Matched, b: Matched): boolean {
+  return a.field === b.field && a.value === b.value
+}
+
+// Verdicts that do not depend on the measure, allocated once.
+const CAS_REVIEW_LISTED_VERDICT: Verdict = { code: 'CAS_REVIEW_LISTED', outcome: 'REVIEW' }
+const TRACE_REVIEW_VERDICT: Verdict = { code: 'TRACE_REVIEW', outcome: 'REVIEW' }
+const HS_MAY_CONTAIN_VERDICT: Verdict = { code: 'HS_MAY_CONTAIN', outcome: 'REVIEW' }
+const NAME_MENTIONED_VERDICT: Verdict = { code: 'NAME_MENTIONED', outcome: 'REVIEW' }
+/** `hs-prefix-N` by N, built once rather than per hit. */
+const HS_PREFIX_KIND = Array.from({ length: 14 }, (_, n) => `hs-prefix-${n}`)
+
 class LineScreen {
   readonly reasons: Reason[] = []
   readonly advisories: Advisory[] = []
-  private readonly seen: { code: string; group: RegistryGroup; field: string; value: string }[] = []
-  private readonly measures = new Map<RegistryGroup, RegistryMeasure | null>()
+  // Groups met on this line and their measure in force (null: none); a line meets a few groups at most.
+  private readonly measureGroups: RegistryGroup[] = []
+  private readonly measures: (RegistryMeasure | null)[] = []
 
   constructor(
     private readonly line: PreparedLine,
@@ -71,20 +83,23 @@ class LineScreen {
   ) {}
 
   measureOf(group: RegistryGroup): RegistryMeasure | undefined {
-    let m = this.measures.get(group)
-    if (m === undefined) {
-      m = measureInForce(group, this.asOf, this.direction) ?? null
-      this.measures.set(group, m)
+    let i = this.measureGroups.indexOf(group)
+    if (i < 0) {
+      i = this.measureGroups.push(group) - 1
+      this.measures.push(measureInForce(group, this.asOf, this.direction) ?? null)
     }
-    return m ?? undefined
+    return this.measures[i] ?? undefined
   }
 
-  /** True the first time a code, group and matched value meet on this line; a line has a few at most. */
+  /**
+   * True the first time a code, group and matched value meet on this line. The reasons and advisories
+   * themselves are the record (their codes never overlap, group ids are unique); a line has a few at most.
+   */
   private once(code: string, group: RegistryGroup, matched: Matched): boolean {
-    for (const k of this.seen)
-      if (k.code === code && k.group === group && k.field === matched.field && k.value === matched.value)
-        return false
-    this.seen.push({ code, group, field: matched.field, value: matched.value })
+    for (const r of this.reasons)
+      if (r.code === code && r.substanceId === group.id && sameMatch(r.matched, matched)) return false
+    for (const a of this.advisories)
+      if (a.code === code && a.substanceId === group.id && sameMatch(a.matched, matched)) return false
     return true
   }
 
@@ -99,7 +114,7 @@ class LineScreen {
     measure: RegistryMeasure,
     verdict: Verdict,
     matched: Matched,
-    extra?: Partial<MessageContext>,
+    massFraction?: number,
   ): void {
     if (!this.once(verdict.code, group, matched)) return
     const context: MessageContext = {
@@ -109,7 +124,8 @@ class LineScreen {
       direction: this.direction,
       asOf: this.asOf,
       exemptUntil: verdict.exemptUntil,
-      ...extra,
+      traceLimit: undefined,
+      massFraction,
     }
     this.reasons.push({
       code: verdict.code,
@@ -126,7 +142,7 @@ class LineScreen {
     code: AdvisoryCode,
     group: RegistryGroup,
     matched: Matched,
-    extra?: Partial<MessageContext>,
+    trace?: { traceLimit: number; massFraction: number },
   ): void {
     if (!this.measureOf(group) || !this.once(code, group, matched)) return
     this.advisories.push({
@@ -139,7 +155,9 @@ class LineScreen {
         matched,
         direction: this.direction,
         asOf: this.asOf,
-        ...extra,
+        exemptUntil: undefined,
+        traceLimit: trace?.traceLimit,
+        massFraction: trace?.massFraction,
       }),
     })
   }
@@ -162,7 +180,7 @@ function screenLine(
     for (const { group, entry } of hits) {
       if (entry.scope === 'review') {
         const measure = s.measureOf(group)
-        if (measure) s.reason(group, measure, { code: 'CAS_REVIEW_LISTED', outcome: 'REVIEW' }, matched)
+        if (measure) s.reason(group, measure, CAS_REVIEW_LISTED_VERDICT, matched)
       } else s.listed(group, 'CAS_LISTED', matched)
     }
   }
@@ -177,7 +195,7 @@ function screenLine(
       const measure = s.measureOf(group)
       if (!measure) continue
       if (entry.scope === 'review') {
-        s.reason(group, measure, { code: 'CAS_REVIEW_LISTED', outcome: 'REVIEW' }, matched)
+        s.reason(group, measure, CAS_REVIEW_LISTED_VERDICT, matched)
       } else if (fraction === undefined) {
         s.listed(group, 'CAS_LISTED', matched)
       } else if (group.traceLimit !== null) {
@@ -188,9 +206,7 @@ function screenLine(
           })
         else s.listed(group, 'CAS_LISTED', matched)
       } else if (fraction < TRACE_REVIEW_THRESHOLD) {
-        s.reason(group, measure, { code: 'TRACE_REVIEW', outcome: 'REVIEW' }, matched, {
-          massFraction: fraction,
-        })
+        s.reason(group, measure, TRACE_REVIEW_VERDICT, matched, fraction)
       } else s.listed(group, 'CAS_LISTED', matched)
     }
   }
@@ -198,10 +214,9 @@ function screenLine(
   screenHs(s, line, snapshot, anyDeclaredCasListed)
 
   if (line.description) {
-    const folded = foldText(line.description)
     // The longest name found per group, in order of first appearance.
     const found: { name: string; length: number; group: RegistryGroup }[] = []
-    for (const m of snapshot.names.find(folded)) {
+    for (const m of snapshot.names.find(line.description)) {
       const length = m.end - m.start
       const previous = found.find((f) => f.group === m.value.group)
       if (!previous) found.push({ name: m.name, length, group: m.value.group })
@@ -213,16 +228,11 @@ function screenLine(
     for (const { name, group } of found) {
       const measure = s.measureOf(group)
       if (measure)
-        s.reason(
-          group,
-          measure,
-          { code: 'NAME_MENTIONED', outcome: 'REVIEW' },
-          {
-            field: 'description',
-            value: name,
-            kind: 'name',
-          },
-        )
+        s.reason(group, measure, NAME_MENTIONED_VERDICT, {
+          field: 'description',
+          value: name,
+          kind: 'name',
+        })
     }
   }
 
@@ -239,27 +249,23 @@ function screenHs(
 ): void {
   const code = line.hsDigits
   // Longest matching prefix per group and rule kind: 2908199023 designates Na-PCP, 290819 is only residual.
-  // Lengths come longest first, so the first hit of a group and kind is its longest. A line has a handful
+  // Prefixes come longest first, so the first hit of a group and kind is its longest. A line has a handful
   // of hits at most; a scan of a small array beats a Map keyed by built strings here.
   const best: { group: RegistryGroup; rule: HsHit['rule']; length: number }[] = []
-  for (const length of snapshot.hsLengths) {
-    if (length > code.length) continue
-    const hits = snapshot.hs.get(length === code.length ? code : code.slice(0, length))
-    if (!hits) continue
+  for (const { length, hits } of snapshot.hs.prefixesOf(code))
     for (const hit of hits)
       if (!best.some((b) => b.group === hit.group && b.rule.kind === hit.rule.kind))
         best.push({ group: hit.group, rule: hit.rule, length })
-  }
   if (best.length === 0) return
   const declaresNothing = line.casNumbers.length === 0 && line.components.length === 0
   for (const { group, rule, length } of best) {
-    const matched: Matched = { field: 'hsCode', value: code, kind: `hs-prefix-${length}` }
+    const matched: Matched = { field: 'hsCode', value: code, kind: HS_PREFIX_KIND[length]! }
     if (rule.kind === 'designates') s.listed(group, 'HS_DESIGNATES_SUBSTANCE', matched)
     else if (rule.kind === 'article') s.advisory('ARTICLE_MAY_CONTAIN', group, matched)
     else if (!best.some((b) => b.group === group && b.rule.kind === 'designates')) {
       const measure = s.measureOf(group)
       if (!measure) continue
-      if (declaresNothing) s.reason(group, measure, { code: 'HS_MAY_CONTAIN', outcome: 'REVIEW' }, matched)
+      if (declaresNothing) s.reason(group, measure, HS_MAY_CONTAIN_VERDICT, matched)
       else if (!anyDeclaredCasListed) s.advisory('HS_RESIDUAL_CAS_DECLARED', group, matched)
     }
   }

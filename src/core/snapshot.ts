@@ -1,4 +1,5 @@
 import { parseCas } from './cas.ts'
+import { HsPrefixIndex } from './hs-prefix-index.ts'
 import { NameMatcher } from './name-matcher.ts'
 import type { RegistryCas, RegistryDocument, RegistryGroup, RegistryHsRule } from './registry-document.ts'
 
@@ -23,16 +24,14 @@ export interface RegistrySnapshot {
   readonly document: RegistryDocument
   readonly groups: ReadonlyMap<string, RegistryGroup>
   readonly cas: ReadonlyMap<string, readonly CasHit[]>
-  readonly hs: ReadonlyMap<string, readonly HsHit[]>
-  /** Distinct prefix lengths in the HS index, longest first. */
-  readonly hsLengths: readonly number[]
+  readonly hs: HsPrefixIndex<HsHit>
   readonly names: NameMatcher<NameHit>
 }
 
 export function buildSnapshot(document: RegistryDocument, hash: string): RegistrySnapshot {
   const groups = new Map<string, RegistryGroup>()
   const cas = new Map<string, CasHit[]>()
-  const hs = new Map<string, HsHit[]>()
+  const hs: [string, HsHit][] = []
   const names: { name: string; value: NameHit }[] = []
   const push = <K, V>(map: Map<K, V[]>, key: K, value: V) => {
     const list = map.get(key)
@@ -45,7 +44,7 @@ export function buildSnapshot(document: RegistryDocument, hash: string): Registr
       const parsed = parseCas(entry.number)
       if (parsed.ok) push(cas, parsed.cas, { group, entry })
     }
-    for (const rule of group.hsRules) push(hs, rule.prefix, { group, rule })
+    for (const rule of group.hsRules) hs.push([rule.prefix, { group, rule }])
     const listed = [
       group.names.zh,
       group.names.en,
@@ -56,15 +55,13 @@ export function buildSnapshot(document: RegistryDocument, hash: string): Registr
     for (const name of new Set(listed)) names.push({ name, value: { group, reviewOnly: false } })
     for (const name of new Set(group.reviewNames)) names.push({ name, value: { group, reviewOnly: true } })
   }
-  const hsLengths = [...new Set([...hs.keys()].map((k) => k.length))].sort((a, b) => b - a)
   return {
     version: document.version,
     hash,
     document,
     groups,
     cas,
-    hs,
-    hsLengths,
+    hs: new HsPrefixIndex(hs),
     names: new NameMatcher(names),
   }
 }

@@ -9,29 +9,38 @@ export interface FoldedText {
 }
 
 const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u
+// Printable ASCII and CJK Unified Ideographs have no compatibility mappings and never compose, so NFKC leaves text made
+// only of them unchanged; most descriptions are such text and skip the (comparatively costly) normalisation.
+const NFKC_STABLE = /^[\t\n\r -~\u4e00-\u9fff]*$/
+
+/** NFKC and lower case: the form whose letters and digits are matched. */
+export function normaliseForMatching(input: string): string {
+  return (NFKC_STABLE.test(input) ? input : input.normalize('NFKC')).toLowerCase()
+}
+
+/** Whether the code unit at `i` of normalised text is a letter or digit that folding keeps. */
+export function isKeptAt(source: string, i: number): boolean {
+  const c = source.charCodeAt(i)
+  if (c < 128) return (c >= 97 && c <= 122) || (c >= 48 && c <= 57)
+  return (c >= 0x4e00 && c <= 0x9fff) || LETTER_OR_DIGIT.test(source[i] as string)
+}
 
 export function foldText(input: string): FoldedText {
-  const source = input.normalize('NFKC').toLowerCase()
+  const source = normaliseForMatching(input)
   const separatedBefore = new Uint8Array(source.length + 1)
-  let out = ''
+  const kept: string[] = []
   let pendingSeparator = false
   for (let i = 0; i < source.length; i++) {
-    const c = source.charCodeAt(i)
-    const keep =
-      (c >= 97 && c <= 122) ||
-      (c >= 48 && c <= 57) ||
-      (c >= 0x4e00 && c <= 0x9fff) ||
-      (c > 127 && LETTER_OR_DIGIT.test(source[i] as string))
-    if (!keep) {
+    if (!isKeptAt(source, i)) {
       pendingSeparator = true
       continue
     }
-    if (pendingSeparator) separatedBefore[out.length] = 1
+    if (pendingSeparator) separatedBefore[kept.length] = 1
     pendingSeparator = false
-    out += source[i]
+    kept.push(source[i] as string)
   }
-  separatedBefore[out.length] = 1
-  return { text: out, separatedBefore }
+  separatedBefore[kept.length] = 1
+  return { text: kept.join(''), separatedBefore }
 }
 
 /** Folded form of a pattern; patterns need no boundary information. */
@@ -39,15 +48,8 @@ export function foldPattern(input: string): string {
   return foldText(input).text
 }
 
-function isLatinAlnum(code: number): boolean {
+export function isLatinAlnum(code: number): boolean {
   return (code >= 97 && code <= 122) || (code >= 48 && code <= 57)
-}
-
-/** A token edge lies between two characters unless both are Latin letters/digits written together. */
-export function isTokenEdge(folded: FoldedText, index: number): boolean {
-  if (index <= 0 || index >= folded.text.length) return true
-  if (folded.separatedBefore[index] === 1) return true
-  return !(isLatinAlnum(folded.text.charCodeAt(index - 1)) && isLatinAlnum(folded.text.charCodeAt(index)))
 }
 
 /** Short all-Latin names (PCP, HCBD, CP-52) must stand alone: `PCPA` is not `PCP`. */

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { parse } from 'csv-parse/sync'
+import { projectFile } from '../project-files.ts'
 
-const HS2022_CSV = fileURLToPath(new URL('../../registry/hs2022.csv', import.meta.url))
+const HS2022_CSV = projectFile('registry', 'hs2022.csv')
 
 /** WCO HS 2022 texts by code (2, 4 and 6 digits), so officers read "2909.30 Aromatic ethers…", not digits. */
 export class Nomenclature {

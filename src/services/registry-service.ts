@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import canonicalizeModule from 'canonicalize'
 import { desc, eq, sql } from 'drizzle-orm'
 import type { AuditActor } from '../core/audit-chain.ts'
@@ -9,13 +8,14 @@ import { buildSnapshot, type RegistrySnapshot } from '../core/snapshot.ts'
 import { toFieldErrors } from '../core/validation-errors.ts'
 import { type Db, queryRows } from '../db/client.ts'
 import { registryVersions } from '../db/schema.ts'
+import { projectFile } from '../project-files.ts'
 import { AUDIT_LOCK_KEY, appendEvents } from './audit-log.ts'
 import { AppError, notFound, validationFailed } from './errors.ts'
 
 const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined
 
 export const SEED_VERSION = '2024.1'
-const SEED_FILE = fileURLToPath(new URL(`../../registry/versions/${SEED_VERSION}.json`, import.meta.url))
+const SEED_FILE = projectFile('registry', 'versions', `${SEED_VERSION}.json`)
 
 export function documentHash(document: RegistryDocument): string {
   return `sha256:${createHash('sha256').update(canonicalize(document)!).digest('hex')}`

@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
-import pkg from '../../../package.json' with { type: 'json' }
+import { projectFile } from '../../project-files.ts'
+
+const { version } = JSON.parse(readFileSync(projectFile('package.json'), 'utf8')) as { version: string }
 
 export const API_DESCRIPTION = `popscreen screens customs declaration lines against the registry of persistent organic
 pollutants (POPs) whose import and export China bans, and answers ALLOW, REVIEW or BLOCK with bilingual reasons.
@@ -16,7 +19,7 @@ export const docs = fp(async (app: FastifyInstance) => {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'popscreen', version: pkg.version, description: API_DESCRIPTION },
+      info: { title: 'popscreen', version, description: API_DESCRIPTION },
       tags: [
         { name: 'screening', description: 'Screen declarations and read past decisions' },
         {

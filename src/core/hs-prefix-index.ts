@@ -1,0 +1,52 @@
+/** The stored prefixes of one code, longest first: what `HsPrefixIndex.prefixesOf` answers. */
+export interface PrefixHits<T> {
+  length: number
+  hits: readonly T[]
+}
+
+/**
+ * HS prefixes (2 to 13 digits) in a trie of digits: one walk down a declared code finds every stored prefix
+ * of it, with no substring or hash per candidate length.
+ */
+export class HsPrefixIndex<T> {
+  /** Ten child slots per node; 0 = none (the root is never a child). */
+  private readonly children: Int32Array
+  private readonly hits: (T[] | undefined)[]
+
+  constructor(entries: Iterable<readonly [prefix: string, value: T]>) {
+    const children: number[] = new Array(10).fill(0)
+    const hits: (T[] | undefined)[] = [undefined]
+    for (const [prefix, value] of entries) {
+      let node = 0
+      for (let i = 0; i < prefix.length; i++) {
+        const slot = node * 10 + prefix.charCodeAt(i) - 48
+        let child = children[slot]!
+        if (child === 0) {
+          child = hits.length
+          hits.push(undefined)
+          for (let d = 0; d < 10; d++) children.push(0)
+          children[slot] = child
+        }
+        node = child
+      }
+      const list = hits[node]
+      if (list) list.push(value)
+      else hits[node] = [value]
+    }
+    this.children = Int32Array.from(children)
+    this.hits = hits
+  }
+
+  /** Every stored prefix of `digits` (a validated digit string) with its values, longest first. */
+  prefixesOf(digits: string): PrefixHits<T>[] {
+    const found: PrefixHits<T>[] = []
+    let node = 0
+    for (let i = 0; i < digits.length; i++) {
+      node = this.children[node * 10 + digits.charCodeAt(i) - 48]!
+      if (node === 0) break
+      const hits = this.hits[node]
+      if (hits) found.push({ length: i + 1, hits })
+    }
+    return found.reverse()
+  }
+}

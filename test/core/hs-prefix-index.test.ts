@@ -1,0 +1,23 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { HsPrefixIndex } from '../../src/core/hs-prefix-index.ts'
+
+describe('HS prefix index', () => {
+  it('answers every stored prefix of a code, longest first, as a scan of all prefixes would', () => {
+    const digits = (min: number, max: number) =>
+      fc.string({ unit: fc.constantFrom('2', '9', '0', '8'), minLength: min, maxLength: max })
+    fc.assert(
+      fc.property(fc.array(digits(2, 13), { maxLength: 30 }), digits(4, 13), (prefixes, code) => {
+        const index = new HsPrefixIndex(prefixes.map((p, i) => [p, i] as const))
+        const expected = [...new Set(prefixes.filter((p) => code.startsWith(p)))]
+          .sort((a, b) => b.length - a.length)
+          .map((p) => ({
+            length: p.length,
+            hits: prefixes.flatMap((q, i) => (q === p ? [i] : [])),
+          }))
+        expect(index.prefixesOf(code)).toEqual(expected)
+      }),
+      { numRuns: 2000 },
+    )
+  })
+})
