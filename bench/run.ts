@@ -118,7 +118,7 @@ const t2 = performance.now()
 measure(small, 1)
 measure(large, 1)
 const rounds: { small: number; large: number }[] = []
-for (let r = 0; r < 3; r++) rounds.push({ small: measure(small, 2), large: measure(large, 2) })
+for (let r = 0; r < 5; r++) rounds.push({ small: measure(small, 2), large: measure(large, 2) })
 const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const smallRate = median(rounds.map((r) => r.small))
 const largeRate = median(rounds.map((r) => r.large))

@@ -3,10 +3,21 @@
  * baseline route, POST /bench/echo, which parses and validates a screening request with the same zod
  * schema and sends it back — all the per-request work of a screening except matching and the audit commit.
  */
+import { writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
 import { buildApp } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
 import { ScreeningRequestSchema } from '../src/core/screening-request.ts'
 import { openRuntime } from '../src/runtime.ts'
+
+// BENCH_CPU_PROFILE=file.cpuprofile: the server's CPU profile over its whole run, for finding the cost.
+const profileFile = process.env.BENCH_CPU_PROFILE
+const profiler = profileFile ? new Session() : undefined
+if (profiler) {
+  profiler.connect()
+  await profiler.post('Profiler.enable')
+  await profiler.post('Profiler.start')
+}
 
 const config = loadConfig()
 const runtime = await openRuntime(config)
@@ -24,6 +35,10 @@ const app = await buildApp({
 const shutdown = async () => {
   await app.close()
   await runtime.close()
+  if (profiler && profileFile) {
+    const { profile } = await profiler.post('Profiler.stop')
+    writeFileSync(profileFile, JSON.stringify(profile))
+  }
   process.exit(0)
 }
 process.once('SIGTERM', shutdown)

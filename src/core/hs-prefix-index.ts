@@ -11,7 +11,8 @@ export interface PrefixHits<T> {
 export class HsPrefixIndex<T> {
   /** Ten child slots per node; 0 = none (the root is never a child). */
   private readonly children: Int32Array
-  private readonly hits: (T[] | undefined)[]
+  /** Per node: the stored prefixes on the path to it, longest first (shared with ancestors when equal). */
+  private readonly chains: readonly PrefixHits<T>[][]
 
   constructor(entries: Iterable<readonly [prefix: string, value: T]>) {
     const children: number[] = new Array(10).fill(0)
@@ -34,19 +35,28 @@ export class HsPrefixIndex<T> {
       else hits[node] = [value]
     }
     this.children = Int32Array.from(children)
-    this.hits = hits
+    // Parents precede their children in node order, so one pass builds every chain from its parent's.
+    const chains: PrefixHits<T>[][] = [[]]
+    const depth = [0]
+    for (let node = 0; node < hits.length; node++)
+      for (let d = 0; d < 10; d++) {
+        const child = children[node * 10 + d]!
+        if (child === 0) continue
+        depth[child] = depth[node]! + 1
+        const own = hits[child]
+        chains[child] = own ? [{ length: depth[child]!, hits: own }, ...chains[node]!] : chains[node]!
+      }
+    this.chains = chains
   }
 
   /** Every stored prefix of `digits` (a validated digit string) with its values, longest first. */
-  prefixesOf(digits: string): PrefixHits<T>[] {
-    const found: PrefixHits<T>[] = []
+  prefixesOf(digits: string): readonly PrefixHits<T>[] {
     let node = 0
     for (let i = 0; i < digits.length; i++) {
-      node = this.children[node * 10 + digits.charCodeAt(i) - 48]!
-      if (node === 0) break
-      const hits = this.hits[node]
-      if (hits) found.push({ length: i + 1, hits })
+      const child = this.children[node * 10 + digits.charCodeAt(i) - 48]!
+      if (child === 0) break
+      node = child
     }
-    return found.reverse()
+    return this.chains[node]!
   }
 }

@@ -43,29 +43,39 @@ interface Verdict {
   exemptUntil?: string
 }
 
+// Verdicts are allocated once, except an exemption's (it names its end date); a line meets several.
+const review = (code: ReasonCode): Verdict => ({ code, outcome: 'REVIEW' })
+const PERMIT_REQUIRED = review('PERMIT_REQUIRED')
+const LISTED_NO_CHINA_MEASURE = review('LISTED_NO_CHINA_MEASURE')
+const LAB_SCALE_EXEMPTION = review('LAB_SCALE_EXEMPTION')
+const CAS_REVIEW_LISTED = review('CAS_REVIEW_LISTED')
+const TRACE_REVIEW = review('TRACE_REVIEW')
+const HS_MAY_CONTAIN = review('HS_MAY_CONTAIN')
+const NAME_MENTIONED = review('NAME_MENTIONED')
+type BlockingCode = 'CAS_LISTED' | 'HS_DESIGNATES_SUBSTANCE'
+const BLOCKED: Record<BlockingCode, Verdict> = {
+  CAS_LISTED: { code: 'CAS_LISTED', outcome: 'BLOCK' },
+  HS_DESIGNATES_SUBSTANCE: { code: 'HS_DESIGNATES_SUBSTANCE', outcome: 'BLOCK' },
+}
+
 /**
  * What a match on a listed identifier means on that day: a ban blocks unless a lab purpose or an open
  * exempt use turns it into a question; a permit or a watch entry is always a question.
  */
-function verdictFor(base: ReasonCode, measure: RegistryMeasure, purpose: Purpose, asOf: string): Verdict {
-  if (measure.type === 'permit') return { code: 'PERMIT_REQUIRED', outcome: 'REVIEW' }
-  if (measure.type === 'watch') return { code: 'LISTED_NO_CHINA_MEASURE', outcome: 'REVIEW' }
-  if (purpose !== 'commercial') return { code: 'LAB_SCALE_EXEMPTION', outcome: 'REVIEW' }
+function verdictFor(base: BlockingCode, measure: RegistryMeasure, purpose: Purpose, asOf: string): Verdict {
+  if (measure.type === 'permit') return PERMIT_REQUIRED
+  if (measure.type === 'watch') return LISTED_NO_CHINA_MEASURE
+  if (purpose !== 'commercial') return LAB_SCALE_EXEMPTION
   for (const ex of measure.exemptions)
     if (ex.from <= asOf && asOf <= ex.until)
       return { code: 'EXEMPTION_MAY_APPLY', outcome: 'REVIEW', exemptUntil: ex.until }
-  return { code: base, outcome: 'BLOCK' }
+  return BLOCKED[base]
 }
 
 function sameMatch(a: Matched, b: Matched): boolean {
   return a.field === b.field && a.value === b.value
 }
 
-// Verdicts that do not depend on the measure, allocated once.
-const CAS_REVIEW_LISTED_VERDICT: Verdict = { code: 'CAS_REVIEW_LISTED', outcome: 'REVIEW' }
-const TRACE_REVIEW_VERDICT: Verdict = { code: 'TRACE_REVIEW', outcome: 'REVIEW' }
-const HS_MAY_CONTAIN_VERDICT: Verdict = { code: 'HS_MAY_CONTAIN', outcome: 'REVIEW' }
-const NAME_MENTIONED_VERDICT: Verdict = { code: 'NAME_MENTIONED', outcome: 'REVIEW' }
 /** `hs-prefix-N` by N, built once rather than per hit. */
 const HS_PREFIX_KIND = Array.from({ length: 14 }, (_, n) => `hs-prefix-${n}`)
 
@@ -103,7 +113,7 @@ class LineScreen {
     return true
   }
 
-  listed(group: RegistryGroup, base: ReasonCode, matched: Matched): void {
+  listed(group: RegistryGroup, base: BlockingCode, matched: Matched): void {
     const measure = this.measureOf(group)
     if (!measure) return
     this.reason(group, measure, verdictFor(base, measure, this.line.purpose, this.asOf), matched)
@@ -180,7 +190,7 @@ function screenLine(
     for (const { group, entry } of hits) {
       if (entry.scope === 'review') {
         const measure = s.measureOf(group)
-        if (measure) s.reason(group, measure, CAS_REVIEW_LISTED_VERDICT, matched)
+        if (measure) s.reason(group, measure, CAS_REVIEW_LISTED, matched)
       } else s.listed(group, 'CAS_LISTED', matched)
     }
   }
@@ -195,7 +205,7 @@ function screenLine(
       const measure = s.measureOf(group)
       if (!measure) continue
       if (entry.scope === 'review') {
-        s.reason(group, measure, CAS_REVIEW_LISTED_VERDICT, matched)
+        s.reason(group, measure, CAS_REVIEW_LISTED, matched)
       } else if (fraction === undefined) {
         s.listed(group, 'CAS_LISTED', matched)
       } else if (group.traceLimit !== null) {
@@ -206,7 +216,7 @@ function screenLine(
           })
         else s.listed(group, 'CAS_LISTED', matched)
       } else if (fraction < TRACE_REVIEW_THRESHOLD) {
-        s.reason(group, measure, TRACE_REVIEW_VERDICT, matched, fraction)
+        s.reason(group, measure, TRACE_REVIEW, matched, fraction)
       } else s.listed(group, 'CAS_LISTED', matched)
     }
   }
@@ -228,7 +238,7 @@ function screenLine(
     for (const { name, group } of found) {
       const measure = s.measureOf(group)
       if (measure)
-        s.reason(group, measure, NAME_MENTIONED_VERDICT, {
+        s.reason(group, measure, NAME_MENTIONED, {
           field: 'description',
           value: name,
           kind: 'name',
@@ -265,7 +275,7 @@ function screenHs(
     else if (!best.some((b) => b.group === group && b.rule.kind === 'designates')) {
       const measure = s.measureOf(group)
       if (!measure) continue
-      if (declaresNothing) s.reason(group, measure, HS_MAY_CONTAIN_VERDICT, matched)
+      if (declaresNothing) s.reason(group, measure, HS_MAY_CONTAIN, matched)
       else if (!anyDeclaredCasListed) s.advisory('HS_RESIDUAL_CAS_DECLARED', group, matched)
     }
   }
