@@ -54,8 +54,16 @@ export interface StoredScreening extends ScreeningResponse {
 const SHANGHAI_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' })
 
 /** Today's date in China, where the declarations are lodged. */
+const DAY_MS = 86_400_000
+// Asia/Shanghai has been UTC+8 without daylight saving since 1991, so a day there starts every 24 h; the
+// formatter still names the day, this only avoids formatting on every request.
+const SHANGHAI_OFFSET_MS = 8 * 3_600_000
+let cachedDay = { number: Number.NaN, text: '' }
+
 export function todayInShanghai(now = new Date()): string {
-  return SHANGHAI_DATE.format(now)
+  const number = Math.floor((now.getTime() + SHANGHAI_OFFSET_MS) / DAY_MS)
+  if (number !== cachedDay.number) cachedDay = { number, text: SHANGHAI_DATE.format(now) }
+  return cachedDay.text
 }
 
 export function requestHash(request: unknown): string {
