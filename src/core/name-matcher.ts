@@ -1,4 +1,11 @@
-import { foldPattern, isKeptAt, isLatinAlnum, needsWholeToken, normaliseForMatching } from './text.ts'
+import {
+  foldPattern,
+  isKeptAt,
+  isLatinAlnum,
+  isNfkcStable,
+  needsWholeToken,
+  normaliseForMatching,
+} from './text.ts'
 
 export interface NamePattern<T> {
   name: string
@@ -157,7 +164,7 @@ export class NameMatcher<T> {
       this.codes = new Uint16Array(source.length)
       this.separated = new Uint8Array(source.length + 1)
     }
-    const { codes, separated, rootNext, edgeStart, edgeCount, edgeChar, edgeTarget, fail, outputs } = this
+    const { codes, separated, outputs } = this
     let length = 0
     let pendingSeparator = false
     let node = 0
@@ -167,7 +174,7 @@ export class NameMatcher<T> {
       let c = source.charCodeAt(i)
       if (c >= 65 && c <= 90) c += 32
       else if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c >= 0x4e00 && c <= 0x9fff))) {
-        if (raw && (c >= 127 || (c < 32 && c !== 9 && c !== 10 && c !== 13))) return undefined
+        if (raw && !isNfkcStable(c)) return undefined
         if (raw || !isKeptAt(source, i)) {
           pendingSeparator = true
           continue
@@ -176,28 +183,7 @@ export class NameMatcher<T> {
       separated[length] = pendingSeparator ? 1 : 0
       pendingSeparator = false
       codes[length++] = c
-      // One automaton step: follow the edge for c, falling back along failure links.
-      for (;;) {
-        if (node === 0) {
-          node = rootNext[c]!
-          break
-        }
-        const first = edgeStart[node]!
-        const count = edgeCount[node]!
-        let target = -1
-        if (count <= LINEAR_SCAN_CHILDREN) {
-          for (let e = first; e < first + count; e++)
-            if (edgeChar[e] === c) {
-              target = edgeTarget[e]!
-              break
-            }
-        } else target = this.child(node, c)
-        if (target >= 0) {
-          node = target
-          break
-        }
-        node = fail[node]!
-      }
+      node = this.step(node, c)
       const out = outputs[node]!
       for (let k = 0; k < out.length; k++) {
         candidates ??= []

@@ -101,15 +101,10 @@ class LineScreen {
     return this.measures[i] ?? undefined
   }
 
-  /**
-   * True the first time a code, group and matched value meet on this line. The reasons and advisories
-   * themselves are the record (their codes never overlap, group ids are unique); a line has a few at most.
-   */
-  private once(code: string, group: RegistryGroup, matched: Matched): boolean {
-    for (const r of this.reasons)
+  /** True the first time a code, group and matched value meet in `list`; a line has a few at most. */
+  private isNew(list: readonly (Reason | Advisory)[], code: string, group: RegistryGroup, matched: Matched) {
+    for (const r of list)
       if (r.code === code && r.substanceId === group.id && sameMatch(r.matched, matched)) return false
-    for (const a of this.advisories)
-      if (a.code === code && a.substanceId === group.id && sameMatch(a.matched, matched)) return false
     return true
   }
 
@@ -126,7 +121,7 @@ class LineScreen {
     matched: Matched,
     massFraction?: number,
   ): void {
-    if (!this.once(verdict.code, group, matched)) return
+    if (!this.isNew(this.reasons, verdict.code, group, matched)) return
     const context: MessageContext = {
       group,
       measure,
@@ -154,7 +149,7 @@ class LineScreen {
     matched: Matched,
     trace?: { traceLimit: number; massFraction: number },
   ): void {
-    if (!this.measureOf(group) || !this.once(code, group, matched)) return
+    if (!this.measureOf(group) || !this.isNew(this.advisories, code, group, matched)) return
     this.advisories.push({
       code,
       substanceId: group.id,

@@ -9,13 +9,21 @@ export interface FoldedText {
 }
 
 const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u
-// Printable ASCII and CJK Unified Ideographs have no compatibility mappings and never compose, so NFKC leaves text made
-// only of them unchanged; most descriptions are such text and skip the (comparatively costly) normalisation.
-const NFKC_STABLE = /^[\t\n\r -~\u4e00-\u9fff]*$/
+
+/**
+ * Printable ASCII (with tab and line breaks) and CJK Unified Ideographs: they have no compatibility
+ * mappings and never compose, so NFKC leaves text made only of them unchanged. Most descriptions are such
+ * text and skip the (comparatively costly) normalisation.
+ */
+export function isNfkcStable(c: number): boolean {
+  return (c >= 32 && c < 127) || c === 9 || c === 10 || c === 13 || (c >= 0x4e00 && c <= 0x9fff)
+}
 
 /** NFKC and lower case: the form whose letters and digits are matched. */
 export function normaliseForMatching(input: string): string {
-  return (NFKC_STABLE.test(input) ? input : input.normalize('NFKC')).toLowerCase()
+  for (let i = 0; i < input.length; i++)
+    if (!isNfkcStable(input.charCodeAt(i))) return input.normalize('NFKC').toLowerCase()
+  return input.toLowerCase()
 }
 
 /** Whether the code unit at `i` of normalised text is a letter or digit that folding keeps. */

@@ -212,6 +212,19 @@ describe('decision rules (contract §4)', () => {
   it('export is screened like import', () => {
     expect(screen({ casNumbers: ['87-68-3'] }, '2026-01-01', 'export').decision).toBe('BLOCK')
   })
+
+  it('names each substance once per code and matched value, however often the line repeats it', () => {
+    const line = screen({
+      casNumbers: ['87-86-5', '87865', '0000087-86-5'],
+      components: [{ cas: '87-86-5' }, { cas: '87865' }],
+      description: 'PCP 五氯酚 PCP',
+    })
+    expect(line.reasons.map((r) => `${r.code}:${r.matched.field}:${r.matched.value}`).sort()).toEqual([
+      'CAS_LISTED:casNumbers:87-86-5',
+      'CAS_LISTED:components:87-86-5',
+      'NAME_MENTIONED:description:PCP',
+    ])
+  })
 })
 
 describe('properties', () => {
