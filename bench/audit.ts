@@ -10,12 +10,8 @@
 import { readFileSync } from 'node:fs'
 import { sql } from 'drizzle-orm'
 import { createKeys, type Driver, freePort, scratchStore, startServer } from '../scripts/server-process.ts'
-import {
-  type AuditEventBody,
-  canonicalJson,
-  GENESIS_HASH,
-  hashEventWithPayload,
-} from '../src/core/audit-chain.ts'
+import { type AuditEventBody, GENESIS_HASH, hashEventWithPayload } from '../src/core/audit-chain.ts'
+import { canonicalJson } from '../src/core/canonical-json.ts'
 import { openDatabase, queryRows } from '../src/db/client.ts'
 import { insertEvents } from '../src/services/audit-log.ts'
 import { GroupCommitter } from '../src/services/group-commit.ts'

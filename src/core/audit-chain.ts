@@ -1,9 +1,5 @@
 import { createHash } from 'node:crypto'
-import canonicalizeModule from 'canonicalize'
-
-// canonicalize 2.x is CommonJS whose typings declare an ES default export; under nodenext the default is
-// module.exports itself. (3.x+ is ESM but requires Node 22.)
-const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined
+import { canonicalJson } from './canonical-json.ts'
 
 export const GENESIS_HASH = `sha256:${'0'.repeat(64)}`
 
@@ -41,23 +37,15 @@ export interface AuditEvent extends AuditEventBody {
 
 /** hash = sha256(prevHash + RFC 8785 canonical JSON of the event without its hash). */
 export function hashEvent(body: AuditEventBody): string {
-  const canonical = canonicalize(body)
-  if (canonical === undefined) throw new Error('audit event cannot be canonicalised')
-  return `sha256:${createHash('sha256').update(body.prevHash).update(canonical).digest('hex')}`
-}
-
-/** RFC 8785 canonical JSON of a payload: computed before the chain lock, it keeps hashing out of it. */
-export function canonicalJson(value: unknown): string {
-  const canonical = canonicalize(value)
-  if (canonical === undefined) throw new Error('value cannot be canonicalised')
-  return canonical
+  return hashEventWithPayload(body, canonicalJson(body.payload))
 }
 
 const json = JSON.stringify
 
 /**
- * The same hash as `hashEvent`, with the payload already canonicalised. The members are written in
- * RFC 8785 order (UTF-16 code-unit order of the keys); a property test holds it equal to `hashEvent`.
+ * `hashEvent` with the payload already canonicalised, so the appender can canonicalise before it takes the
+ * chain lock. The members are written in RFC 8785 order (UTF-16 code-unit order of the keys); a property
+ * test holds the result equal to hashing the library's canonical JSON of the whole event.
  */
 export function hashEventWithPayload(body: AuditEventBody, canonicalPayload: string): string {
   const canonical =

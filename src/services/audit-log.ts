@@ -3,10 +3,10 @@ import {
   type AuditAction,
   type AuditActor,
   type AuditEvent,
-  canonicalJson,
   GENESIS_HASH,
   hashEventWithPayload,
 } from '../core/audit-chain.ts'
+import { canonicalJson } from '../core/canonical-json.ts'
 import { bulkInsert } from '../db/bulk-insert.ts'
 import { type Db, type Queryable, queryRows, type Tx } from '../db/client.ts'
 import { auditEvents } from '../db/schema.ts'

@@ -1,4 +1,5 @@
-import { type AuditEvent, canonicalJson } from '../core/audit-chain.ts'
+import type { AuditEvent } from '../core/audit-chain.ts'
+import { canonicalJson } from '../core/canonical-json.ts'
 import type { Db, Tx } from '../db/client.ts'
 import { appendEvents, type PendingEvent } from './audit-log.ts'
 import { isDatabaseUnavailable } from './errors.ts'

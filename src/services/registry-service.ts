@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import canonicalizeModule from 'canonicalize'
 import { desc, eq, sql } from 'drizzle-orm'
 import type { AuditActor } from '../core/audit-chain.ts'
+import { canonicalJson } from '../core/canonical-json.ts'
 import { type RegistryDocument, RegistryDocumentSchema } from '../core/registry-document.ts'
 import { buildSnapshot, type RegistrySnapshot } from '../core/snapshot.ts'
 import { toFieldErrors } from '../core/validation-errors.ts'
@@ -12,13 +12,11 @@ import { projectFile } from '../project-files.ts'
 import { AUDIT_LOCK_KEY, appendEvents } from './audit-log.ts'
 import { AppError, notFound, validationFailed } from './errors.ts'
 
-const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined
-
 export const SEED_VERSION = '2024.1'
 const SEED_FILE = projectFile('registry', 'versions', `${SEED_VERSION}.json`)
 
 export function documentHash(document: RegistryDocument): string {
-  return `sha256:${createHash('sha256').update(canonicalize(document)!).digest('hex')}`
+  return `sha256:${createHash('sha256').update(canonicalJson(document)).digest('hex')}`
 }
 
 /** Parses an uploaded document; every problem is reported at once, as JSON pointers into the document. */

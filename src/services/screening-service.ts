@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
-import canonicalizeModule from 'canonicalize'
 import { and, desc, eq, gte, lt } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
+import { canonicalJson } from '../core/canonical-json.ts'
 import { screenDeclaration } from '../core/screen.ts'
 import { prepareDeclaration, type ScreeningRequest } from '../core/screening-request.ts'
 import type { RegistrySnapshot } from '../core/snapshot.ts'
@@ -14,8 +14,6 @@ import { AppError, notFound, unavailable } from './errors.ts'
 import type { CommitItem, GroupCommitter, StageRows } from './group-commit.ts'
 import type { Nomenclature } from './nomenclature.ts'
 import type { RegistryService } from './registry-service.ts'
-
-const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined
 
 export interface ScreeningLine {
   lineNo: number
@@ -50,24 +48,17 @@ export interface StoredScreening extends ScreeningResponse {
   reviewId: string | null
 }
 
-// Building an Intl.DateTimeFormat costs more than a whole screening; build it once.
-const SHANGHAI_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' })
+// Asia/Shanghai has kept UTC+8 without daylight saving since 1991 (a test holds this against the
+// time-zone database), so the day there is arithmetic: no Intl formatter on the request path.
+const SHANGHAI_OFFSET_MS = 8 * 3_600_000
 
 /** Today's date in China, where the declarations are lodged. */
-const DAY_MS = 86_400_000
-// Asia/Shanghai has been UTC+8 without daylight saving since 1991, so a day there starts every 24 h; the
-// formatter still names the day, this only avoids formatting on every request.
-const SHANGHAI_OFFSET_MS = 8 * 3_600_000
-let cachedDay = { number: Number.NaN, text: '' }
-
 export function todayInShanghai(now = new Date()): string {
-  const number = Math.floor((now.getTime() + SHANGHAI_OFFSET_MS) / DAY_MS)
-  if (number !== cachedDay.number) cachedDay = { number, text: SHANGHAI_DATE.format(now) }
-  return cachedDay.text
+  return new Date(now.getTime() + SHANGHAI_OFFSET_MS).toISOString().slice(0, 10)
 }
 
 export function requestHash(request: unknown): string {
-  return createHash('sha256').update(canonicalize(request)!).digest('hex')
+  return createHash('sha256').update(canonicalJson(request)).digest('hex')
 }
 
 interface ScreenInput {
