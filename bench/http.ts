@@ -47,6 +47,35 @@ interface Measurement {
   p50: number
   p99: number
   failures: number
+  /** Mean audit batch over the measurement (from /metrics): events per transaction and its BEGIN→COMMIT time. */
+  audit?: { events: number; ms: number }
+}
+
+type AuditTotals = { batches: number; events: number; seconds: number }
+
+async function auditTotals(base: string): Promise<AuditTotals> {
+  const text = await (await fetch(`${base}/metrics`)).text()
+  const total = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN)
+  return {
+    batches: total('audit_batches_total'),
+    events: total('audit_events_total'),
+    seconds: total('audit_batch_seconds_total'),
+  }
+}
+
+/** A measurement of a screening route, with the audit batches it caused. */
+async function measureScreening(name: string, base: string, body: string, key: string): Promise<Measurement> {
+  const before = await auditTotals(base)
+  const m = await measure(name, `${base}/v1/screenings`, { method: 'POST', body, key })
+  const after = await auditTotals(base)
+  const batches = after.batches - before.batches
+  return {
+    ...m,
+    audit: {
+      events: (after.events - before.events) / batches,
+      ms: ((after.seconds - before.seconds) * 1000) / batches,
+    },
+  }
 }
 
 async function measure(
@@ -94,16 +123,8 @@ async function benchDriver(driver: Driver): Promise<Measurement[]> {
       return [
         await measure('GET /health/live', `${base}/health/live`, {}),
         await measure('POST /bench/echo (zod, 1 line)', `${base}/bench/echo`, { method: 'POST', body: one }),
-        await measure('POST /v1/screenings, 1 line', `${base}/v1/screenings`, {
-          method: 'POST',
-          body: one,
-          key: screener,
-        }),
-        await measure('POST /v1/screenings, 20 lines', `${base}/v1/screenings`, {
-          method: 'POST',
-          body: twenty,
-          key: screener,
-        }),
+        await measureScreening('POST /v1/screenings, 1 line', base, one, screener),
+        await measureScreening('POST /v1/screenings, 20 lines', base, twenty, screener),
       ]
     } finally {
       await server.stop()
@@ -116,11 +137,11 @@ async function benchDriver(driver: Driver): Promise<Measurement[]> {
 function report(driver: string, m: Measurement[]) {
   const [health, echo, one, twenty] = m as [Measurement, Measurement, Measurement, Measurement]
   console.log(`\n${driver}: ${CONNECTIONS} connections, ${SECONDS} s each`)
-  console.log('| route | req/s | p50 ms | p99 ms | × health | × echo | failures |')
-  console.log('|---|---:|---:|---:|---:|---:|---:|')
+  console.log('| route | req/s | p50 ms | p99 ms | × health | × echo | failures | audit batch: events, ms |')
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|')
   for (const r of m)
     console.log(
-      `| ${r.name} | ${Math.round(r.rps).toLocaleString('en')} | ${r.p50} | ${r.p99} | ${(r.rps / health.rps).toFixed(2)} | ${(r.rps / echo.rps).toFixed(2)} | ${r.failures} |`,
+      `| ${r.name} | ${Math.round(r.rps).toLocaleString('en')} | ${r.p50} | ${r.p99} | ${(r.rps / health.rps).toFixed(2)} | ${(r.rps / echo.rps).toFixed(2)} | ${r.failures} | ${r.audit ? `${r.audit.events.toFixed(1)}, ${r.audit.ms.toFixed(1)}` : ''} |`,
     )
   console.log(
     `screening lines/s: 1-line ${Math.round(one.rps).toLocaleString('en')}, 20-line ${Math.round(twenty.rps * 20).toLocaleString('en')}`,

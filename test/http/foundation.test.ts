@@ -143,4 +143,21 @@ describe('OpenAPI', () => {
     expect(res.statusCode).toBe(200)
     expect(res.body).toContain('screening_decisions_total')
   })
+  it('counts the audit batches and events committed', async () => {
+    const total = async (name: string) => {
+      const res = await t.app.inject({ url: '/metrics' })
+      return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(res.body)?.[1])
+    }
+    const [batches, events] = [await total('audit_batches_total'), await total('audit_events_total')]
+    const res = await postScreening(
+      JSON.stringify({
+        declaration: { id: 'metrics-probe', direction: 'import' },
+        lines: [{ lineNo: 1, hsCode: '8471300000' }],
+      }),
+    )
+    expect(res.statusCode, res.body).toBe(200)
+    expect(await total('audit_events_total')).toBeGreaterThanOrEqual(events + 1)
+    expect(await total('audit_batches_total')).toBeGreaterThanOrEqual(batches + 1)
+    expect(await total('audit_batch_seconds_total')).toBeGreaterThan(0)
+  })
 })

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client'
+import type { CommitStats } from '../../services/group-commit.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -9,7 +10,7 @@ declare module 'fastify' {
 }
 
 /** Prometheus metrics at /metrics. Serve it on an internal network only: it is not authenticated. */
-export const metrics = fp(async (app: FastifyInstance) => {
+export const metrics = fp(async (app: FastifyInstance, opts: { audit: CommitStats }) => {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
   const duration = new Histogram({
@@ -30,6 +31,20 @@ export const metrics = fp(async (app: FastifyInstance) => {
     help: 'Declaration lines screened',
     registers: [registry],
   })
+  // The audit writer's totals, read when scraped: batch size and flush time follow from their ratios.
+  const auditTotal = (name: string, help: string, read: (s: CommitStats) => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset()
+        this.inc(read(opts.audit))
+      },
+    })
+  auditTotal('audit_batches_total', 'Audit batches committed (one transaction each)', (s) => s.batches)
+  auditTotal('audit_events_total', 'Audit events committed through batches', (s) => s.events)
+  auditTotal('audit_batch_seconds_total', 'Time from BEGIN to COMMIT of committed batches', (s) => s.seconds)
   app.decorate('metrics', { decisions, lines, registry })
 
   app.addHook('onResponse', async (request, reply) => {
