@@ -81,6 +81,8 @@ async function* ndjsonChunks(pages: AsyncIterable<EventText[]>): AsyncGenerator<
   if (chunk) yield chunk
 }
 
+const CSV_ROWS_PER_CHUNK = 25
+
 /** CSV in small chunks (see ndjsonChunks): the header row and BOM once; formulas escaped for Excel. */
 async function* csvChunks(pages: AsyncIterable<EventText[]>): AsyncGenerator<string> {
   const options = { columns: [...CSV_COLUMNS], escape_formulas: true }
@@ -89,8 +91,6 @@ async function* csvChunks(pages: AsyncIterable<EventText[]>): AsyncGenerator<str
     for (let i = 0; i < page.length; i += CSV_ROWS_PER_CHUNK)
       yield stringify(page.slice(i, i + CSV_ROWS_PER_CHUNK).map(csvRow), options)
 }
-
-const CSV_ROWS_PER_CHUNK = 25
 
 export async function auditRoutes(app: App, { database }: Services) {
   app.get(
