@@ -10,10 +10,10 @@
 import { readFileSync } from 'node:fs'
 import { sql } from 'drizzle-orm'
 import { createKeys, type Driver, freePort, scratchStore, startServer } from '../scripts/server-process.ts'
-import { type AuditEventBody, GENESIS_HASH, hashEventWithPayload } from '../src/core/audit-chain.ts'
+import { sealEvents } from '../src/core/audit-chain.ts'
 import { canonicalJson } from '../src/core/canonical-json.ts'
-import { openDatabase, queryRows } from '../src/db/client.ts'
-import { insertEvents } from '../src/services/audit-log.ts'
+import { openDatabase } from '../src/db/client.ts'
+import { insertEvents, readTail } from '../src/services/audit-log.ts'
 import { GroupCommitter } from '../src/services/group-commit.ts'
 
 const APPEND_EVENTS = Number(process.env.BENCH_APPEND_EVENTS ?? 5_000)
@@ -45,7 +45,7 @@ async function benchAppend(env: Record<string, string>) {
 
   const committer = new GroupCommitter(db, { flushMs: 2, maxBatch: 100 })
   let next = 0
-  const noRows = async () => {}
+  const noRows = () => []
   t = performance.now()
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -69,33 +69,24 @@ async function fillChain(env: Record<string, string>, count: number) {
   const database = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR ?? 'memory://' })
   await database.migrate()
   const canonicalPayload = canonicalJson(payload)
-  const [last] = await queryRows<{ sequence: string | number; hash: string }>(
-    database.db,
-    sql`select sequence, hash from audit_events order by sequence desc limit 1`,
-  )
-  let sequence = last ? Number(last.sequence) : 0
-  let prevHash = last?.hash ?? GENESIS_HASH
   const at = new Date().toISOString()
-  while (sequence < count) {
-    const batch: (AuditEventBody & { hash: string })[] = []
-    for (let i = 0; i < 5_000 && sequence < count; i++) {
-      sequence++
-      const body: AuditEventBody = {
-        sequence,
-        at,
-        action: 'screening.created',
+  for (let tail = await readTail(database.db); (tail?.sequence ?? 0) < count; ) {
+    const size = Math.min(5_000, count - (tail?.sequence ?? 0))
+    const batch = sealEvents(
+      Array.from({ length: size }, (_, i) => ({
+        action: 'screening.created' as const,
         actor,
-        subject: { screeningId: `bench-${sequence}` },
+        subject: { screeningId: `bench-${(tail?.sequence ?? 0) + i + 1}` },
         decision: 'ALLOW',
         registryVersion: '2024.1',
-        requestId: null,
         payload,
-        prevHash,
-      }
-      prevHash = hashEventWithPayload(body, canonicalPayload)
-      batch.push({ ...body, hash: prevHash })
-    }
+        canonicalPayload,
+      })),
+      tail,
+      at,
+    )
     await insertEvents(database.db, batch)
+    tail = batch[batch.length - 1]!
   }
   await database.close()
 }

@@ -56,6 +56,53 @@ export function hashEventWithPayload(body: AuditEventBody, canonicalPayload: str
   return `sha256:${createHash('sha256').update(body.prevHash).update(canonical).digest('hex')}`
 }
 
+/** The last event of the chain, which the next one links to. */
+export interface ChainTail {
+  sequence: number
+  hash: string
+}
+
+/** An event before it is linked: everything but its position in the chain. */
+export interface UnsealedEvent {
+  action: AuditAction
+  actor: AuditActor
+  subject: Record<string, string>
+  decision?: string | null
+  registryVersion?: string | null
+  requestId?: string | null
+  payload: unknown
+  /** canonicalJson(payload), when the caller computed it already (outside the serialised append). */
+  canonicalPayload?: string
+}
+
+/** Links events after `tail` (null: the chain is empty), numbering and hashing them in order. */
+export function sealEvents(
+  pending: readonly UnsealedEvent[],
+  tail: ChainTail | null,
+  at: string,
+): AuditEvent[] {
+  let sequence = tail?.sequence ?? 0
+  let prevHash = tail?.hash ?? GENESIS_HASH
+  return pending.map((p) => {
+    sequence += 1
+    const body: AuditEventBody = {
+      sequence,
+      at,
+      action: p.action,
+      actor: { keyId: p.actor.keyId, name: p.actor.name, role: p.actor.role },
+      subject: p.subject,
+      decision: p.decision ?? null,
+      registryVersion: p.registryVersion ?? null,
+      requestId: p.requestId ?? null,
+      payload: p.payload,
+      prevHash,
+    }
+    const hash = hashEventWithPayload(body, p.canonicalPayload ?? canonicalJson(p.payload))
+    prevHash = hash
+    return { ...body, hash }
+  })
+}
+
 export interface ChainVerdict {
   ok: boolean
   checked: number

@@ -1,4 +1,4 @@
-import { getTableColumns, getTableName, sql } from 'drizzle-orm'
+import { getTableColumns, getTableName, type SQL, sql } from 'drizzle-orm'
 import type { PgTable } from 'drizzle-orm/pg-core'
 import type { Queryable } from './client.ts'
 
@@ -8,20 +8,28 @@ import type { Queryable } from './client.ts'
  * screenings and their audit events) spent more time in the query builder's per-value work than in
  * PostgreSQL. Column names and types come from the drizzle table; the columns written are the keys of
  * the first row (the others take their defaults). Dates travel as ISO strings, jsonb values as JSON.
+ * `where` filters the whole statement (it may not refer to the rows). Null when there are no rows.
  */
-export async function bulkInsert<T extends PgTable>(
-  db: Queryable,
+export function insertRowsSql<T extends PgTable>(
   table: T,
   rows: readonly T['$inferInsert'][],
-): Promise<void> {
+  where?: SQL,
+): SQL | null {
   const first = rows[0]
-  if (!first) return
+  if (!first) return null
   const columns = getTableColumns(table)
   const keys = Object.keys(first).filter((k) => k in columns)
   const target = keys.map((k) => `"${columns[k]!.name}"`).join(', ')
   const source = keys.map((k) => `"${k}"`).join(', ')
   const record = keys.map((k) => `"${k}" ${columns[k]!.getSQLType()}`).join(', ')
-  await db.execute(
-    sql`insert into ${sql.identifier(getTableName(table))} (${sql.raw(target)}) select ${sql.raw(source)} from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(${sql.raw(record)})`,
-  )
+  return sql`insert into ${sql.identifier(getTableName(table))} (${sql.raw(target)}) select ${sql.raw(source)} from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(${sql.raw(record)})${where ? sql` where ${where}` : sql``}`
+}
+
+export async function bulkInsert<T extends PgTable>(
+  db: Queryable,
+  table: T,
+  rows: readonly T['$inferInsert'][],
+): Promise<void> {
+  const statement = insertRowsSql(table, rows)
+  if (statement) await db.execute(statement)
 }

@@ -1,35 +1,24 @@
-import { and, asc, eq, gte, lt, sql } from 'drizzle-orm'
+import { and, asc, eq, gte, lt, type SQL, sql } from 'drizzle-orm'
 import {
   type AuditAction,
   type AuditActor,
   type AuditEvent,
-  GENESIS_HASH,
-  hashEventWithPayload,
+  type ChainTail,
+  sealEvents,
+  type UnsealedEvent,
 } from '../core/audit-chain.ts'
-import { canonicalJson } from '../core/canonical-json.ts'
-import { bulkInsert } from '../db/bulk-insert.ts'
+import { insertRowsSql } from '../db/bulk-insert.ts'
 import { type Db, type Queryable, queryRows, type Tx } from '../db/client.ts'
 import { auditEvents } from '../db/schema.ts'
 
 /** Serialises appends across every process on the database, so the chain stays one gap-free line. */
 export const AUDIT_LOCK_KEY = 7_417_002
 
-export interface PendingEvent {
-  action: AuditAction
-  actor: AuditActor
-  subject: Record<string, string>
-  decision?: string | null
-  registryVersion?: string | null
-  requestId?: string | null
-  payload: unknown
-  /** canonicalJson(payload), when the caller computed it before taking the chain lock. */
-  canonicalPayload?: string
-}
+export type PendingEvent = UnsealedEvent
 
-/** Writes sealed events in one statement (inside the caller's transaction, under the chain lock). */
-export async function insertEvents(db: Queryable, events: readonly AuditEvent[]): Promise<void> {
-  await bulkInsert(
-    db,
+/** The statement that writes sealed events; `where` guards the whole statement. */
+function insertEventsSql(events: readonly AuditEvent[], where?: SQL): SQL | null {
+  return insertRowsSql(
     auditEvents,
     events.map((e) => ({
       sequence: e.sequence,
@@ -44,7 +33,27 @@ export async function insertEvents(db: Queryable, events: readonly AuditEvent[])
       prevHash: e.prevHash,
       hash: e.hash,
     })),
+    where,
   )
+}
+
+/** Writes sealed events in one statement (inside the caller's transaction, under the chain lock). */
+export async function insertEvents(db: Queryable, events: readonly AuditEvent[]): Promise<void> {
+  const statement = insertEventsSql(events)
+  if (statement) await db.execute(statement)
+}
+
+export async function readTail(db: Queryable): Promise<ChainTail | null> {
+  const [tail] = await queryRows<{ sequence: string | number; hash: string }>(
+    db,
+    sql`select sequence, hash from audit_events order by sequence desc limit 1`,
+  )
+  return tail ? { sequence: Number(tail.sequence), hash: tail.hash } : null
+}
+
+/** Takes the chain lock until the transaction ends; the tail read after it stays the tail. */
+export async function lockChain(tx: Tx): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`)
 }
 
 /**
@@ -52,34 +61,36 @@ export async function insertEvents(db: Queryable, events: readonly AuditEvent[])
  * event to the one before. The events are durable when the caller's transaction commits.
  */
 export async function appendEvents(tx: Tx, pending: readonly PendingEvent[]): Promise<AuditEvent[]> {
-  await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`)
-  const [tail] = await queryRows<{ sequence: string | number; hash: string }>(
-    tx,
-    sql`select sequence, hash from audit_events order by sequence desc limit 1`,
-  )
-  let sequence = tail ? Number(tail.sequence) : 0
-  let prevHash = tail?.hash ?? GENESIS_HASH
-  const at = new Date().toISOString()
-  const sealed: AuditEvent[] = pending.map((p) => {
-    sequence += 1
-    const body = {
-      sequence,
-      at,
-      action: p.action,
-      actor: { keyId: p.actor.keyId, name: p.actor.name, role: p.actor.role },
-      subject: p.subject,
-      decision: p.decision ?? null,
-      registryVersion: p.registryVersion ?? null,
-      requestId: p.requestId ?? null,
-      payload: p.payload,
-      prevHash,
-    }
-    const hash = hashEventWithPayload(body, p.canonicalPayload ?? canonicalJson(p.payload))
-    prevHash = hash
-    return { ...body, hash }
-  })
+  await lockChain(tx)
+  const sealed = sealEvents(pending, await readTail(tx), new Date().toISOString())
   await insertEvents(tx, sealed)
   return sealed
+}
+
+/**
+ * One statement that appends events already sealed after a tail the caller believes current, together
+ * with `rows` (inserts of rows that belong with the events), so a batch costs one round trip and commits
+ * as a whole. It takes the chain lock before it writes anything (an InitPlan of the guard), so it
+ * serialises with `appendEvents`. If the tail was stale, the first sequence already exists and the
+ * primary key refuses the statement (see `isChainConflict`): nothing is written, and the caller seals
+ * again after the real tail.
+ */
+export function appendSealedSql(events: readonly AuditEvent[], rows: readonly SQL[]): SQL {
+  const lock = sql`(select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})) is not null`
+  const parts = [insertEventsSql(events, lock)!, ...rows]
+  return sql`with ${sql.join(
+    parts.map((part, i) => sql`${sql.raw(`w${i}`)} as (${part})`),
+    sql`, `,
+  )} select 1`
+}
+
+/** Whether a write failed because another writer took the sequence it meant to append. */
+export function isChainConflict(err: unknown): boolean {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    const { code, constraint } = e as { code?: string; constraint?: string }
+    if (code === '23505' && constraint === 'audit_events_pkey') return true
+  }
+  return false
 }
 
 export type AuditRow = typeof auditEvents.$inferSelect

@@ -1,15 +1,19 @@
-import type { AuditEvent } from '../core/audit-chain.ts'
+import type { SQL } from 'drizzle-orm'
+import { type AuditEvent, type ChainTail, sealEvents } from '../core/audit-chain.ts'
 import { canonicalJson } from '../core/canonical-json.ts'
-import type { Db, Tx } from '../db/client.ts'
-import { appendEvents, type PendingEvent } from './audit-log.ts'
+import type { Db, Queryable } from '../db/client.ts'
+import { appendSealedSql, isChainConflict, lockChain, type PendingEvent, readTail } from './audit-log.ts'
 import { isDatabaseUnavailable } from './errors.ts'
 
-/** Rows that belong with an event and must commit in its transaction (a screening, its review case). */
-export type StageRows = (tx: Tx, events: readonly { item: CommitItem; event: AuditEvent }[]) => Promise<void>
+/**
+ * Rows that belong with events and must commit with them (a screening, its review case), as INSERT
+ * statements for a whole batch; they run inside the batch's one statement.
+ */
+export type StageRows = (events: readonly { item: CommitItem; event: AuditEvent }[]) => (SQL | null)[]
 
 export interface CommitItem {
   event: PendingEvent
-  /** Writes the item's own rows for a whole batch at once; items of one batch share one `stage`. */
+  /** Items of one batch that share a `stage` have their rows written by one call of it. */
   stage: StageRows
 }
 
@@ -42,6 +46,8 @@ export class GroupCommitter {
   private timer: NodeJS.Timeout | null = null
   private flushing: Promise<void> | null = null
   private closed = false
+  /** The last event this writer committed: the next batch links to it unless another writer came between. */
+  private tail: ChainTail | null | undefined
   readonly stats: CommitStats = { batches: 0, events: 0, seconds: 0 }
 
   constructor(
@@ -106,21 +112,50 @@ export class GroupCommitter {
     }
   }
 
-  private commit(items: CommitItem[]): Promise<AuditEvent[]> {
-    return this.db.transaction(async (tx) => {
-      const events = await appendEvents(
-        tx,
-        items.map((i) => i.event),
-      )
-      const byStage = new Map<StageRows, { item: CommitItem; event: AuditEvent }[]>()
-      items.forEach((item, i) => {
-        const list = byStage.get(item.stage) ?? []
-        list.push({ item, event: events[i]! })
-        byStage.set(item.stage, list)
-      })
-      for (const [stage, list] of byStage) await stage(tx, list)
-      return events
+  /**
+   * One round trip in the usual case: the batch is sealed after this writer's own last event and written
+   * in one statement. When another writer appended in between (another process, or a review, key or
+   * registry event), the statement fails on the sequence and writes nothing; the batch is then written
+   * under the chain lock after the tail read there.
+   */
+  private async commit(items: CommitItem[]): Promise<AuditEvent[]> {
+    const known = this.tail
+    this.tail = undefined
+    if (known !== undefined) {
+      try {
+        return this.remember(await this.write(this.db, items, known))
+      } catch (err) {
+        if (!isChainConflict(err)) throw err
+      }
+    }
+    const events = await this.db.transaction(async (tx) => {
+      await lockChain(tx)
+      return this.write(tx, items, await readTail(tx))
     })
+    return this.remember(events)
+  }
+
+  private async write(db: Queryable, items: CommitItem[], tail: ChainTail | null): Promise<AuditEvent[]> {
+    const events = sealEvents(
+      items.map((i) => i.event),
+      tail,
+      new Date().toISOString(),
+    )
+    const byStage = new Map<StageRows, { item: CommitItem; event: AuditEvent }[]>()
+    items.forEach((item, i) => {
+      const list = byStage.get(item.stage) ?? []
+      list.push({ item, event: events[i]! })
+      byStage.set(item.stage, list)
+    })
+    const rows = [...byStage].flatMap(([stage, list]) => stage(list)).filter((r): r is SQL => r !== null)
+    await db.execute(appendSealedSql(events, rows))
+    return events
+  }
+
+  private remember(events: AuditEvent[]): AuditEvent[] {
+    const last = events[events.length - 1]!
+    this.tail = { sequence: last.sequence, hash: last.hash }
+    return events
   }
 
   /** Stops taking work and waits for what was accepted to commit. */

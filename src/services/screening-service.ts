@@ -6,7 +6,7 @@ import { screenDeclaration } from '../core/screen.ts'
 import { prepareDeclaration, type ScreeningRequest } from '../core/screening-request.ts'
 import type { RegistrySnapshot } from '../core/snapshot.ts'
 import type { Advisory, Outcome, Reason } from '../core/types.ts'
-import { bulkInsert } from '../db/bulk-insert.ts'
+import { insertRowsSql } from '../db/bulk-insert.ts'
 import type { Db } from '../db/client.ts'
 import { reviewCases, screenings } from '../db/schema.ts'
 import type { Principal } from './actor.ts'
@@ -312,41 +312,41 @@ interface ScreeningCommitItem extends CommitItem {
 }
 
 /** Screening rows and review cases of a whole batch, written with the batch's audit events. */
-const stageScreenings: StageRows = async (tx, items) => {
+const stageScreenings: StageRows = (items) => {
   const pending = items.map(({ item, event }) => ({ ...(item as ScreeningCommitItem).screening, event }))
-  await bulkInsert(
-    tx,
-    screenings,
-    pending.map(({ id, input, response, hash, event }) => ({
-      id,
-      declarationId: response.declarationId,
-      direction: input.request.declaration.direction,
-      asOf: response.asOf,
-      decision: response.decision,
-      registryVersion: response.registry.version,
-      actorKeyId: input.actor.keyId!,
-      actor: input.actor,
-      request: input.request,
-      response: { ...response, audit: { sequence: event.sequence, hash: event.hash } },
-      requestId: input.requestId,
-      idempotencyKey: input.idempotencyKey ?? null,
-      requestHash: hash,
-      rescreenOf: input.rescreenOf ?? null,
-      auditSequence: event.sequence,
-    })),
-  )
-  await bulkInsert(
-    tx,
-    reviewCases,
-    pending
-      .filter((p) => p.reviewLines.length > 0)
-      .map((p) => ({
-        id: uuidv7(),
-        screeningId: p.id,
-        declarationId: p.response.declarationId,
-        lines: p.reviewLines,
+  return [
+    insertRowsSql(
+      screenings,
+      pending.map(({ id, input, response, hash, event }) => ({
+        id,
+        declarationId: response.declarationId,
+        direction: input.request.declaration.direction,
+        asOf: response.asOf,
+        decision: response.decision,
+        registryVersion: response.registry.version,
+        actorKeyId: input.actor.keyId!,
+        actor: input.actor,
+        request: input.request,
+        response: { ...response, audit: { sequence: event.sequence, hash: event.hash } },
+        requestId: input.requestId,
+        idempotencyKey: input.idempotencyKey ?? null,
+        requestHash: hash,
+        rescreenOf: input.rescreenOf ?? null,
+        auditSequence: event.sequence,
       })),
-  )
+    ),
+    insertRowsSql(
+      reviewCases,
+      pending
+        .filter((p) => p.reviewLines.length > 0)
+        .map((p) => ({
+          id: uuidv7(),
+          screeningId: p.id,
+          declarationId: p.response.declarationId,
+          lines: p.reviewLines,
+        })),
+    ),
+  ]
 }
 
 function idempotencyConflict(sameBody: boolean): AppError {
