@@ -5,6 +5,8 @@ import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { verifyFile } from '../../src/cli/verify-file.ts'
 import { queryRows } from '../../src/db/client.ts'
+import { cliActor } from '../../src/services/actor.ts'
+import { appendEvents } from '../../src/services/audit-log.ts'
 import { createTestApp, type TestApp } from '../helpers/test-app.ts'
 
 let t: TestApp
@@ -133,6 +135,46 @@ describe('audit trail', () => {
     await db.execute(sql`alter table audit_events enable trigger audit_events_no_update_delete`)
     const verdict = (await t.app.inject({ url: '/v1/audit/verify', headers: await t.auth('auditor') })).json()
     expect(verdict).toMatchObject({ ok: false, firstBrokenSequence: sequence })
+  })
+})
+
+describe('group commit', () => {
+  it('links after events other writers appended in between: a retry, never a gap or a failure', async () => {
+    // Its own app: the tampering test above leaves the shared chain broken on purpose.
+    const g = await createTestApp()
+    const headers = await g.auth('screener')
+    const screenOne = (id: string) =>
+      g.app.inject({
+        method: 'POST',
+        url: '/v1/screenings',
+        headers,
+        payload: { declaration: { id, direction: 'import' }, lines: [{ lineNo: 1, hsCode: '290811' }] },
+      })
+    const other = (n: number) =>
+      g.runtime.services.database.db.transaction((tx) =>
+        appendEvents(tx, [
+          { action: 'key.revoked', actor: cliActor(), subject: { keyId: `other-${n}` }, payload: { n } },
+        ]),
+      )
+    try {
+      const before = await screenOne('GC-0')
+      const [between] = await other(0)
+      const after = await screenOne('GC-1')
+      expect([before.statusCode, after.statusCode]).toEqual([200, 200])
+      expect(between!.sequence).toBe(before.json().audit.sequence + 1)
+      expect(after.json().audit.sequence).toBe(between!.sequence + 1)
+
+      const results = await Promise.all([
+        ...Array.from({ length: 30 }, (_, i) => screenOne(`GC-${i + 2}`)),
+        ...Array.from({ length: 5 }, (_, i) => other(i + 1)),
+      ])
+      const screened = results.slice(0, 30) as Awaited<ReturnType<typeof screenOne>>[]
+      expect(screened.map((r) => r.statusCode)).toEqual(Array(30).fill(200))
+      const verify = await g.app.inject({ url: '/v1/audit/verify', headers: await g.auth('auditor') })
+      expect(verify.json()).toMatchObject({ ok: true, firstBrokenSequence: null })
+    } finally {
+      await g.close()
+    }
   })
 })
 
