@@ -2,6 +2,25 @@ import { getTableColumns, getTableName, type SQL, sql } from 'drizzle-orm'
 import type { PgTable } from 'drizzle-orm/pg-core'
 import type { Queryable } from './client.ts'
 
+/** A value that is JSON text already: spliced into the rows' JSON as it is, not serialised again. */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
+const json = JSON.stringify
+
+function rowsJson(rows: readonly Record<string, unknown>[], keys: readonly string[]): string {
+  const names = keys.map((k) => `${json(k)}:`)
+  const row = (r: Record<string, unknown>) =>
+    `{${keys
+      .map((k, i) => {
+        const v = r[k]
+        return names[i] + (v instanceof JsonText ? v.text : (json(v) ?? 'null'))
+      })
+      .join(',')}}`
+  return `[${rows.map(row).join(',')}]`
+}
+
 /**
  * INSERT … SELECT FROM jsonb_to_recordset($1): all rows travel as one JSON parameter, so the statement
  * and its cost of building stay the same whatever the number of rows. The hot path (a batch of
@@ -12,7 +31,7 @@ import type { Queryable } from './client.ts'
  */
 export function insertRowsSql<T extends PgTable>(
   table: T,
-  rows: readonly T['$inferInsert'][],
+  rows: readonly { [K in keyof T['$inferInsert']]: T['$inferInsert'][K] | JsonText }[],
   where?: SQL,
 ): SQL | null {
   const first = rows[0]
@@ -22,7 +41,7 @@ export function insertRowsSql<T extends PgTable>(
   const target = keys.map((k) => `"${columns[k]!.name}"`).join(', ')
   const source = keys.map((k) => `"${k}"`).join(', ')
   const record = keys.map((k) => `"${k}" ${columns[k]!.getSQLType()}`).join(', ')
-  return sql`insert into ${sql.identifier(getTableName(table))} (${sql.raw(target)}) select ${sql.raw(source)} from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(${sql.raw(record)})${where ? sql` where ${where}` : sql``}`
+  return sql`insert into ${sql.identifier(getTableName(table))} (${sql.raw(target)}) select ${sql.raw(source)} from jsonb_to_recordset(${rowsJson(rows, keys)}::jsonb) as r(${sql.raw(record)})${where ? sql` where ${where}` : sql``}`
 }
 
 export async function bulkInsert<T extends PgTable>(

@@ -57,12 +57,11 @@ export const screenings = pgTable(
     registryVersion: text('registry_version').notNull(),
     actorKeyId: uuid('actor_key_id').notNull(),
     actor: jsonb('actor').notNull(),
-    request: jsonb('request').notNull(),
-    response: jsonb('response').notNull(),
     requestId: text('request_id').notNull(),
     idempotencyKey: text('idempotency_key'),
     requestHash: text('request_hash').notNull(),
     rescreenOf: uuid('rescreen_of'),
+    /** The request and the response are stored once, as this audit event's payload. */
     auditSequence: bigint('audit_sequence', { mode: 'number' }).notNull(),
     createdAt: createdAt(),
   },

@@ -7,7 +7,7 @@ import {
   sealEvents,
   type UnsealedEvent,
 } from '../core/audit-chain.ts'
-import { insertRowsSql } from '../db/bulk-insert.ts'
+import { insertRowsSql, JsonText } from '../db/bulk-insert.ts'
 import { type Db, type Queryable, queryRows, type Tx } from '../db/client.ts'
 import { auditEvents } from '../db/schema.ts'
 
@@ -16,11 +16,18 @@ export const AUDIT_LOCK_KEY = 7_417_002
 
 export type PendingEvent = UnsealedEvent
 
-/** The statement that writes sealed events; `where` guards the whole statement. */
-function insertEventsSql(events: readonly AuditEvent[], where?: SQL): SQL | null {
+/**
+ * The statement that writes sealed events; `where` guards the whole statement. `payloadTexts[i]`, when
+ * given, is event i's payload as JSON text already (its canonical JSON), so it is not serialised again.
+ */
+function insertEventsSql(
+  events: readonly AuditEvent[],
+  where?: SQL,
+  payloadTexts?: readonly (string | undefined)[],
+): SQL | null {
   return insertRowsSql(
     auditEvents,
-    events.map((e) => ({
+    events.map((e, i) => ({
       sequence: e.sequence,
       at: new Date(e.at),
       action: e.action,
@@ -29,7 +36,7 @@ function insertEventsSql(events: readonly AuditEvent[], where?: SQL): SQL | null
       decision: e.decision,
       registryVersion: e.registryVersion,
       requestId: e.requestId,
-      payload: e.payload,
+      payload: payloadTexts?.[i] === undefined ? e.payload : new JsonText(payloadTexts[i]),
       prevHash: e.prevHash,
       hash: e.hash,
     })),
@@ -75,9 +82,13 @@ export async function appendEvents(tx: Tx, pending: readonly PendingEvent[]): Pr
  * primary key refuses the statement (see `isChainConflict`): nothing is written, and the caller seals
  * again after the real tail.
  */
-export function appendSealedSql(events: readonly AuditEvent[], rows: readonly SQL[]): SQL {
+export function appendSealedSql(
+  events: readonly AuditEvent[],
+  rows: readonly SQL[],
+  payloadTexts?: readonly (string | undefined)[],
+): SQL {
   const lock = sql`(select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})) is not null`
-  const parts = [insertEventsSql(events, lock)!, ...rows]
+  const parts = [insertEventsSql(events, lock, payloadTexts)!, ...rows]
   return sql`with ${sql.join(
     parts.map((part, i) => sql`${sql.raw(`w${i}`)} as (${part})`),
     sql`, `,

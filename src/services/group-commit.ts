@@ -148,7 +148,13 @@ export class GroupCommitter {
       byStage.set(item.stage, list)
     })
     const rows = [...byStage].flatMap(([stage, list]) => stage(list)).filter((r): r is SQL => r !== null)
-    await db.execute(appendSealedSql(events, rows))
+    await db.execute(
+      appendSealedSql(
+        events,
+        rows,
+        items.map((i) => i.event.canonicalPayload),
+      ),
+    )
     return events
   }
 

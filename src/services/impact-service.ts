@@ -1,12 +1,13 @@
 import { Readable } from 'node:stream'
-import { and, asc, gt, gte, lt } from 'drizzle-orm'
+import { and, asc, eq, gt, gte, lt } from 'drizzle-orm'
 import { screenDeclaration } from '../core/screen.ts'
-import { prepareDeclaration, type ScreeningRequest } from '../core/screening-request.ts'
+import { prepareDeclaration } from '../core/screening-request.ts'
 import type { RegistrySnapshot } from '../core/snapshot.ts'
 import type { Outcome } from '../core/types.ts'
 import type { Db } from '../db/client.ts'
-import { screenings } from '../db/schema.ts'
+import { auditEvents, screenings } from '../db/schema.ts'
 import type { RegistryService } from './registry-service.ts'
+import type { ScreeningPayload } from './screening-service.ts'
 
 export interface ImpactItem {
   screeningId: string
@@ -40,10 +41,10 @@ export class ImpactService {
           declarationId: screenings.declarationId,
           asOf: screenings.asOf,
           registryVersion: screenings.registryVersion,
-          request: screenings.request,
-          response: screenings.response,
+          payload: auditEvents.payload,
         })
         .from(screenings)
+        .innerJoin(auditEvents, eq(auditEvents.sequence, screenings.auditSequence))
         .where(and(...conditions))
         .orderBy(asc(screenings.id))
         .limit(PAGE)
@@ -82,13 +83,12 @@ function compare(
     declarationId: string
     asOf: string
     registryVersion: string
-    request: unknown
-    response: unknown
+    payload: unknown
   },
   snapshot: RegistrySnapshot,
 ): ImpactItem | null {
-  const old = row.response as { decision: Outcome; lines: { lineNo: number; decision: Outcome }[] }
-  const result = screenDeclaration(prepareDeclaration(row.request as ScreeningRequest, row.asOf), snapshot)
+  const { request, response: old } = row.payload as ScreeningPayload
+  const result = screenDeclaration(prepareDeclaration(request, row.asOf), snapshot)
   const lines = result.lines
     .map((line, i) => ({ lineNo: line.lineNo, old: old.lines[i]!.decision, new: line.decision }))
     .filter((l) => l.old !== l.new)

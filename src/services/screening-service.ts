@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto'
 import { and, desc, eq, gte, lt } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
-import { canonicalJson } from '../core/canonical-json.ts'
+import { canonicalJson, canonicalObject } from '../core/canonical-json.ts'
 import { screenDeclaration } from '../core/screen.ts'
 import { prepareDeclaration, type ScreeningRequest } from '../core/screening-request.ts'
 import type { RegistrySnapshot } from '../core/snapshot.ts'
 import type { Advisory, Outcome, Reason } from '../core/types.ts'
 import { insertRowsSql } from '../db/bulk-insert.ts'
 import type { Db } from '../db/client.ts'
-import { reviewCases, screenings } from '../db/schema.ts'
+import { auditEvents, reviewCases, screenings } from '../db/schema.ts'
 import type { Principal } from './actor.ts'
 import { AppError, notFound, unavailable } from './errors.ts'
 import type { CommitItem, GroupCommitter, StageRows } from './group-commit.ts'
@@ -57,8 +57,9 @@ export function todayInShanghai(now = new Date()): string {
   return new Date(now.getTime() + SHANGHAI_OFFSET_MS).toISOString().slice(0, 10)
 }
 
-export function requestHash(request: unknown): string {
-  return createHash('sha256').update(canonicalJson(request)).digest('hex')
+/** The idempotency hash, taken over the request's canonical JSON. */
+function requestHash(canonicalRequest: string): string {
+  return createHash('sha256').update(canonicalRequest).digest('hex')
 }
 
 interface ScreenInput {
@@ -75,6 +76,7 @@ type PendingScreening = {
   input: ScreenInput
   response: Omit<ScreeningResponse, 'audit'>
   hash: string
+  canonicalRequest: string
   reviewLines: { lineNo: number; reasons: Reason[] }[]
 }
 
@@ -99,7 +101,8 @@ export class ScreeningService {
   async screen(input: ScreenInput): Promise<{ response: ScreeningResponse; replayed: boolean }> {
     const snapshot = this.registry.current()
     if (!snapshot) throw unavailable('no registry version is active')
-    const hash = requestHash(input.request)
+    const canonicalRequest = canonicalJson(input.request)
+    const hash = requestHash(canonicalRequest)
     const idemKey =
       input.idempotencyKey && input.actor.keyId ? `${input.actor.keyId}|${input.idempotencyKey}` : null
     if (idemKey) {
@@ -113,7 +116,7 @@ export class ScreeningService {
         const replay = await this.replay(input, hash)
         if (replay) return { response: replay, replayed: true }
       }
-      const pending = this.decide(input, snapshot, hash)
+      const pending = this.decide(input, snapshot, hash, canonicalRequest)
       let event: Awaited<ReturnType<GroupCommitter['submit']>>
       try {
         event = await this.committer.submit(this.commitItem(pending))
@@ -136,8 +139,9 @@ export class ScreeningService {
 
   private async replay(input: ScreenInput, hash: string): Promise<ScreeningResponse | null> {
     const [row] = await this.db
-      .select({ response: screenings.response, requestHash: screenings.requestHash })
+      .select({ ...storedAnswer, requestHash: screenings.requestHash })
       .from(screenings)
+      .innerJoin(auditEvents, eq(auditEvents.sequence, screenings.auditSequence))
       .where(
         and(
           eq(screenings.actorKeyId, input.actor.keyId!),
@@ -146,10 +150,15 @@ export class ScreeningService {
       )
     if (!row) return null
     if (row.requestHash !== hash) throw idempotencyConflict(false)
-    return row.response as ScreeningResponse
+    return answerOf(row)
   }
 
-  private decide(input: ScreenInput, snapshot: RegistrySnapshot, hash: string): PendingScreening {
+  private decide(
+    input: ScreenInput,
+    snapshot: RegistrySnapshot,
+    hash: string,
+    canonicalRequest: string,
+  ): PendingScreening {
     const asOf = input.asOf ?? input.request.declaration.date ?? todayInShanghai()
     const result = screenDeclaration(prepareDeclaration(input.request, asOf), snapshot)
     const id = uuidv7()
@@ -181,7 +190,7 @@ export class ScreeningService {
     const reviewLines = lines
       .filter((l) => l.decision === 'REVIEW')
       .map((l) => ({ lineNo: l.lineNo, reasons: l.reasons.filter((r) => r.outcome === 'REVIEW') }))
-    return { id, input, response, hash, reviewLines }
+    return { id, input, response, hash, canonicalRequest, reviewLines }
   }
 
   private commitItem(p: PendingScreening): ScreeningCommitItem {
@@ -197,7 +206,11 @@ export class ScreeningService {
         decision: p.response.decision,
         registryVersion: p.response.registry.version,
         requestId: p.input.requestId,
-        payload: { request: p.input.request, response: p.response },
+        payload: { request: p.input.request, response: p.response } satisfies ScreeningPayload,
+        canonicalPayload: canonicalObject({
+          request: p.canonicalRequest,
+          response: canonicalJson(p.response),
+        }),
       },
       stage: stageScreenings,
       screening: p,
@@ -205,11 +218,15 @@ export class ScreeningService {
   }
 
   async get(id: string, viewer: Principal): Promise<StoredScreening> {
-    const [row] = await this.db.select().from(screenings).where(eq(screenings.id, id))
+    const [row] = await this.db
+      .select({ ...storedAnswer, actorKeyId: screenings.actorKeyId })
+      .from(screenings)
+      .innerJoin(auditEvents, eq(auditEvents.sequence, screenings.auditSequence))
+      .where(eq(screenings.id, id))
     if (!row || !canSee(viewer, row.actorKeyId)) throw notFound(`screening ${id}`)
     const [review] = await this.db.select().from(reviewCases).where(eq(reviewCases.screeningId, id))
     return {
-      ...(row.response as ScreeningResponse),
+      ...answerOf(row),
       reviewId: review?.id ?? null,
       disposition:
         review?.status === 'resolved'
@@ -269,12 +286,13 @@ export class ScreeningService {
   /** Screens a stored declaration again, on the active registry and the same as-of date. */
   async rescreen(id: string, actor: Principal, requestId: string): Promise<ScreeningResponse> {
     const [row] = await this.db
-      .select({ request: screenings.request, asOf: screenings.asOf })
+      .select({ payload: auditEvents.payload, asOf: screenings.asOf })
       .from(screenings)
+      .innerJoin(auditEvents, eq(auditEvents.sequence, screenings.auditSequence))
       .where(eq(screenings.id, id))
     if (!row) throw notFound(`screening ${id}`)
     const { response } = await this.screen({
-      request: row.request as ScreeningRequest,
+      request: (row.payload as ScreeningPayload).request,
       actor,
       requestId,
       rescreenOf: id,
@@ -302,6 +320,24 @@ export interface ScreeningSummary {
   decidedAt: string
   actor: { keyId: string | null; name: string; role: string }
   rescreenOf: string | null
+}
+
+/** What a screening's audit event stores as its payload: the request and the answer, once. */
+export interface ScreeningPayload {
+  request: ScreeningRequest
+  response: Omit<ScreeningResponse, 'audit'>
+}
+
+/** The columns a stored answer is rebuilt from: its audit event's payload, sequence and hash. */
+const storedAnswer = {
+  payload: auditEvents.payload,
+  sequence: auditEvents.sequence,
+  auditHash: auditEvents.hash,
+}
+
+function answerOf(row: { payload: unknown; sequence: number; auditHash: string }): ScreeningResponse {
+  const { response } = row.payload as ScreeningPayload
+  return { ...response, audit: { sequence: Number(row.sequence), hash: row.auditHash } }
 }
 
 const canSee = (viewer: Principal, ownerKeyId: string) =>

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { type AuditEventBody, hashEvent, hashEventWithPayload } from '../../src/core/audit-chain.ts'
-import { canonicalJson } from '../../src/core/canonical-json.ts'
+import { canonicalJson, canonicalObject } from '../../src/core/canonical-json.ts'
 
 const jsonValue = fc.jsonValue({ maxDepth: 4 })
 const text = fc.string({ unit: 'grapheme', maxLength: 20 })
@@ -31,6 +31,18 @@ describe('audit chain hashing', () => {
       fc.property(body, (b) => {
         expect(hashEventWithPayload(b, canonicalJson(b.payload))).toBe(specified(b))
         expect(hashEvent(b)).toBe(specified(b))
+      }),
+      { numRuns: 2_000 },
+    )
+  })
+
+  it('an object built from canonical members is the canonical JSON of the object', () => {
+    // Keys that sort differently by code unit than by code point or locale, and the screening payload's own.
+    const key = fc.constantFrom('request', 'response', 'a', 'B', '10', '2', 'é', '中', '😀', '\uffff', '')
+    fc.assert(
+      fc.property(fc.dictionary(key, jsonValue, { maxKeys: 8 }), (object) => {
+        const members = Object.fromEntries(Object.entries(object).map(([k, v]) => [k, canonicalJson(v)]))
+        expect(canonicalObject(members)).toBe(canonicalJson(object))
       }),
       { numRuns: 2_000 },
     )

@@ -1,0 +1,2 @@
+ALTER TABLE "screenings" DROP COLUMN "request";--> statement-breakpoint
+ALTER TABLE "screenings" DROP COLUMN "response";
