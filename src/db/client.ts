@@ -7,6 +7,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import pg from 'pg'
+import { to as copyTo } from 'pg-copy-streams'
 import { projectFile } from '../project-files.ts'
 import * as schema from './schema.ts'
 
@@ -26,6 +27,12 @@ export interface Database {
   ping(): Promise<void>
   /** Applies the committed migrations; several processes may call it at once. */
   migrate(): Promise<void>
+  /**
+   * Runs `COPY (…) TO STDOUT` statements one after another on one connection and yields their raw
+   * output: bytes go from PostgreSQL to the caller without a row ever becoming a JavaScript value.
+   * PostgreSQL only (PGlite has no COPY TO STDOUT stream).
+   */
+  copyOut?(statements: readonly string[]): AsyncGenerator<Buffer>
   close(): Promise<void>
 }
 
@@ -89,6 +96,17 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
           await migratePg(drizzlePg(client), { migrationsFolder: MIGRATIONS_FOLDER })
         } finally {
           await client.end()
+        }
+      },
+      copyOut: async function* (statements) {
+        const client = await pool.connect()
+        let finished = false
+        try {
+          for (const statement of statements) yield* client.query(copyTo(statement))
+          finished = true
+        } finally {
+          // A COPY the consumer abandoned is still streaming on this connection: close it, never reuse it.
+          client.release(!finished)
         }
       },
       close: () => pool.end(),

@@ -14,7 +14,7 @@ export async function streamBody(
   request: FastifyRequest,
   reply: FastifyReply,
   contentType: string,
-  body: AsyncIterable<string>,
+  body: AsyncIterable<string | Uint8Array>,
 ): Promise<void> {
   const chunks = body[Symbol.asyncIterator]()
   const first = await chunks.next()
@@ -28,9 +28,13 @@ export async function streamBody(
     yield first.value
     for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value
   }
-  pipeline(Readable.from(all(), { objectMode: false }), reply.raw).catch((err) => {
-    // Headers are gone; all that is left is to cut the connection so the client sees a truncated body.
-    request.log.error({ err }, 'streamed response failed')
-    reply.raw.destroy(err)
-  })
+  pipeline(Readable.from(all(), { objectMode: false }), reply.raw)
+    .catch((err) => {
+      // Headers are gone; all that is left is to cut the connection so the client sees a truncated body.
+      request.log.error({ err }, 'streamed response failed')
+      reply.raw.destroy(err)
+    })
+    // A client that went away ends the pipeline early; the body must still be closed, or a source that
+    // holds a database connection (a COPY) would keep it for good.
+    .finally(() => chunks.return?.())
 }

@@ -1,4 +1,5 @@
 import { and, asc, eq, gte, lt, type SQL, sql } from 'drizzle-orm'
+import { PgDialect } from 'drizzle-orm/pg-core'
 import {
   type AuditAction,
   type AuditActor,
@@ -229,6 +230,40 @@ export async function* readEventPages(
     }
     return rows
   })
+}
+
+/**
+ * `eventTextToJsonLine` in SQL, so PostgreSQL writes the export lines itself (see `ndjsonCopyStatements`).
+ * `at` as `Date#toISOString()` writes it; text members as JSON strings; JSON members as their text.
+ */
+const NDJSON_LINE = sql.raw(
+  `'{"sequence":' || sequence || ',"at":"' || to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') ||
+  '","action":' || to_json(action) || ',"actor":' || actor || ',"subject":' || subject ||
+  ',"decision":' || coalesce(to_json(decision)::text, 'null') ||
+  ',"registryVersion":' || coalesce(to_json(registry_version)::text, 'null') ||
+  ',"requestId":' || coalesce(to_json(request_id)::text, 'null') || ',"payload":' || payload ||
+  ',"prevHash":' || to_json(prev_hash) || ',"hash":' || to_json(hash) || '}'`,
+)
+
+/**
+ * The NDJSON export as COPY statements, one per sequence window (as `readEventPages` reads them), whose
+ * output is the export itself. CSV with delimiter and quote characters that JSON text can never contain
+ * raw (control characters are always escaped in it), so each line comes out exactly as built, plus a
+ * newline. COPY takes no parameters: the filter values are inlined as escaped literals.
+ */
+export async function ndjsonCopyStatements(
+  db: Db,
+  filter: AuditFilter,
+  windowSize = 20_000,
+): Promise<string[]> {
+  const dialect = new PgDialect()
+  return (await sequenceWindows(db, filter, windowSize)).map(
+    (window) =>
+      dialect.sqlToQuery(
+        sql`copy (select ${NDJSON_LINE} from audit_events where ${filterConditions(filter, window)} order by sequence)
+          to stdout with (format csv, delimiter e'\x02', quote e'\x01')`.inlineParams(),
+      ).sql,
+  )
 }
 
 const json = JSON.stringify

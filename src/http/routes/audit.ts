@@ -5,6 +5,7 @@ import {
   type EventText,
   eventBefore,
   eventTextToJsonLine,
+  ndjsonCopyStatements,
   readEventPages,
   readEvents,
 } from '../../services/audit-log.ts'
@@ -116,9 +117,17 @@ export async function auditRoutes(app: App, { database }: Services) {
       const { format, ...filter } = request.query
       const stamp = new Date().toISOString().slice(0, 19).replaceAll(':', '')
       reply.header('content-disposition', `attachment; filename="popscreen-audit-${stamp}.${format}"`)
-      const pages = readEventPages(database.db, filter)
-      if (format === 'csv') return streamBody(request, reply, 'text/csv; charset=utf-8', csvChunks(pages))
-      return streamBody(request, reply, 'application/x-ndjson; charset=utf-8', ndjsonChunks(pages))
+      if (format === 'csv')
+        return streamBody(
+          request,
+          reply,
+          'text/csv; charset=utf-8',
+          csvChunks(readEventPages(database.db, filter)),
+        )
+      const lines = database.copyOut
+        ? database.copyOut(await ndjsonCopyStatements(database.db, filter))
+        : ndjsonChunks(readEventPages(database.db, filter))
+      return streamBody(request, reply, 'application/x-ndjson; charset=utf-8', lines)
     },
   )
 
