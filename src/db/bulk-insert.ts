@@ -22,11 +22,12 @@ function rowsJson(rows: readonly Record<string, unknown>[], keys: readonly strin
 }
 
 /**
- * INSERT … SELECT FROM jsonb_to_recordset($1): all rows travel as one JSON parameter, so the statement
+ * INSERT … SELECT FROM json_to_recordset($1): all rows travel as one JSON parameter, so the statement
  * and its cost of building stay the same whatever the number of rows. The hot path (a batch of
  * screenings and their audit events) spent more time in the query builder's per-value work than in
  * PostgreSQL. Column names and types come from the drizzle table; the columns written are the keys of
- * the first row (the others take their defaults). Dates travel as ISO strings, jsonb values as JSON.
+ * the first row (the others take their defaults). Dates travel as ISO strings, JSON values as JSON; a
+ * `json` column receives its value's text exactly as sent (`json`, not `jsonb`, parses the rows).
  * `where` filters the whole statement (it may not refer to the rows). Null when there are no rows.
  */
 export function insertRowsSql<T extends PgTable>(
@@ -41,7 +42,7 @@ export function insertRowsSql<T extends PgTable>(
   const target = keys.map((k) => `"${columns[k]!.name}"`).join(', ')
   const source = keys.map((k) => `"${k}"`).join(', ')
   const record = keys.map((k) => `"${k}" ${columns[k]!.getSQLType()}`).join(', ')
-  return sql`insert into ${sql.identifier(getTableName(table))} (${sql.raw(target)}) select ${sql.raw(source)} from jsonb_to_recordset(${rowsJson(rows, keys)}::jsonb) as r(${sql.raw(record)})${where ? sql` where ${where}` : sql``}`
+  return sql`insert into ${sql.identifier(getTableName(table))} (${sql.raw(target)}) select ${sql.raw(source)} from json_to_recordset(${rowsJson(rows, keys)}::json) as r(${sql.raw(record)})${where ? sql` where ${where}` : sql``}`
 }
 
 export async function bulkInsert<T extends PgTable>(

@@ -4,6 +4,7 @@ import {
   boolean,
   date,
   index,
+  json,
   jsonb,
   pgTable,
   text,
@@ -109,7 +110,11 @@ export const auditEvents = pgTable(
     decision: text('decision'),
     registryVersion: text('registry_version'),
     requestId: text('request_id'),
-    payload: jsonb('payload').notNull(),
+    /**
+     * `json`, not `jsonb`: the text is kept as written, the payload's canonical JSON, so the export hands
+     * out exactly what was hashed without PostgreSQL re-serialising it.
+     */
+    payload: json('payload').notNull(),
     prevHash: text('prev_hash').notNull(),
     hash: text('hash').notNull(),
   },

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { verifyFile } from '../../src/cli/verify-file.ts'
+import { canonicalJson } from '../../src/core/canonical-json.ts'
 import { queryRows } from '../../src/db/client.ts'
 import { cliActor } from '../../src/services/actor.ts'
 import { appendEvents } from '../../src/services/audit-log.ts'
@@ -38,11 +39,13 @@ describe('audit trail', () => {
       expect(r.statusCode).toBe(200)
       ids.push(r.json().screeningId)
     }
-    const events = (await exportNdjson())
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l))
+    const lines = (await exportNdjson()).trim().split('\n')
+    const events = lines.map((l) => JSON.parse(l))
     expect(events.map((e) => e.sequence)).toEqual(events.map((_, i) => i + 1))
+    // A screening's payload is stored and exported as the very text that was hashed: its canonical JSON.
+    for (const [i, e] of events.entries())
+      if (e.action === 'screening.created')
+        expect(lines[i]).toContain(`"payload":${canonicalJson(e.payload)},`)
     for (const [i, id] of ids.entries()) {
       const matching = events.filter((e) => e.action === 'screening.created' && e.subject.screeningId === id)
       expect(matching).toHaveLength(1)
