@@ -85,7 +85,8 @@ async function fillChain(env: Record<string, string>, count: number) {
       tail,
       at,
     )
-    await insertEvents(database.db, batch)
+    // Stored as the service stores a screening's payload: its canonical JSON.
+    await insertEvents(database.db, batch, Array(batch.length).fill(canonicalPayload))
     tail = batch[batch.length - 1]!
   }
   await database.close()

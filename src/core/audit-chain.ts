@@ -120,7 +120,13 @@ export class ChainVerifier {
 
   constructor(private previous: { sequence: number; hash: string } | null) {}
 
-  push(event: AuditEvent): boolean {
+  /**
+   * `payloadText`, when given, is the payload as stored, and `event.payload` is not read. If that text is
+   * the canonical JSON that was hashed (the service stores screening payloads so), hashing it directly
+   * proves the stored bytes unchanged without parsing and re-canonicalising them; any other text is
+   * parsed and canonicalised, as the definition says, so another spelling of the same value still verifies.
+   */
+  push(event: AuditEvent, payloadText?: string): boolean {
     if (this.broken) return false
     this.checked++
     const fail = (reason: string) => {
@@ -139,7 +145,12 @@ export class ChainVerifier {
     if (this.previous && event.prevHash !== this.previous.hash)
       return fail(`prevHash does not match the hash of sequence ${this.previous.sequence}`)
     const { hash, ...body } = event
-    if (hashEvent(body) !== hash) return fail('hash does not match the event content')
+    const matches =
+      payloadText === undefined
+        ? hashEvent(body) === hash
+        : hashEventWithPayload(body, payloadText) === hash ||
+          hashEventWithPayload(body, canonicalJson(JSON.parse(payloadText))) === hash
+    if (!matches) return fail('hash does not match the event content')
     this.previous = { sequence: event.sequence, hash }
     return true
   }

@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, lt, type SQL, sql } from 'drizzle-orm'
+import { and, eq, gte, lt, type SQL, sql } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import {
   type AuditAction,
@@ -46,8 +46,12 @@ function insertEventsSql(
 }
 
 /** Writes sealed events in one statement (inside the caller's transaction, under the chain lock). */
-export async function insertEvents(db: Queryable, events: readonly AuditEvent[]): Promise<void> {
-  const statement = insertEventsSql(events)
+export async function insertEvents(
+  db: Queryable,
+  events: readonly AuditEvent[],
+  payloadTexts?: readonly (string | undefined)[],
+): Promise<void> {
+  const statement = insertEventsSql(events, undefined, payloadTexts)
   if (statement) await db.execute(statement)
 }
 
@@ -103,25 +107,6 @@ export function isChainConflict(err: unknown): boolean {
     if (code === '23505' && constraint === 'audit_events_pkey') return true
   }
   return false
-}
-
-export type AuditRow = typeof auditEvents.$inferSelect
-
-/** A stored row back into the exact object that was hashed. */
-export function rowToEvent(row: AuditRow): AuditEvent {
-  return {
-    sequence: Number(row.sequence),
-    at: row.at.toISOString(),
-    action: row.action as AuditAction,
-    actor: row.actor as AuditActor,
-    subject: row.subject as Record<string, string>,
-    decision: row.decision,
-    registryVersion: row.registryVersion,
-    requestId: row.requestId,
-    payload: row.payload,
-    prevHash: row.prevHash,
-    hash: row.hash,
-  }
 }
 
 export interface AuditFilter {
@@ -181,14 +166,6 @@ function filterConditions(filter: AuditFilter, [after, upTo]: [number, number]) 
   return and(...conditions)
 }
 
-/** Keyset pages over the log, parsed (for verification): memory stays bounded whatever the range. */
-export async function* readEvents(db: Db, filter: AuditFilter, pageSize = 1_000): AsyncGenerator<AuditEvent> {
-  const pages = prefetched(await sequenceWindows(db, filter, pageSize), (window) =>
-    db.select().from(auditEvents).where(filterConditions(filter, window)).orderBy(asc(auditEvents.sequence)),
-  )
-  for await (const rows of pages) for (const row of rows) yield rowToEvent(row)
-}
-
 /** An event as export columns, its JSON members as JSON text straight from the database. */
 export interface EventText {
   sequence: number
@@ -237,12 +214,13 @@ export async function* readEventPages(
  * `at` as `Date#toISOString()` writes it; text members as JSON strings; JSON members as their text.
  */
 const NDJSON_LINE = sql.raw(
-  `'{"sequence":' || sequence || ',"at":"' || to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') ||
-  '","action":' || to_json(action) || ',"actor":' || actor || ',"subject":' || subject ||
-  ',"decision":' || coalesce(to_json(decision)::text, 'null') ||
-  ',"registryVersion":' || coalesce(to_json(registry_version)::text, 'null') ||
-  ',"requestId":' || coalesce(to_json(request_id)::text, 'null') || ',"payload":' || payload ||
-  ',"prevHash":' || to_json(prev_hash) || ',"hash":' || to_json(hash) || '}'`,
+  // concat() builds the line once; a chain of || copied the growing line at every step (~10 % slower).
+  `concat('{"sequence":', sequence, ',"at":"', to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+  '","action":', to_json(action), ',"actor":', actor, ',"subject":', subject,
+  ',"decision":', coalesce(to_json(decision)::text, 'null'),
+  ',"registryVersion":', coalesce(to_json(registry_version)::text, 'null'),
+  ',"requestId":', coalesce(to_json(request_id)::text, 'null'), ',"payload":', payload,
+  ',"prevHash":', to_json(prev_hash), ',"hash":', to_json(hash), '}')`,
 )
 
 /**
@@ -268,7 +246,27 @@ export async function ndjsonCopyStatements(
 
 const json = JSON.stringify
 
-/** One NDJSON line: the members in the order `rowToEvent` gives them, JSON members spliced in as text. */
+/**
+ * An exported event back into the hashed object, all but its payload, which stays text for
+ * `ChainVerifier#push` (parsing a large payload cost more than hashing it).
+ */
+export function eventOfText(e: EventText): AuditEvent {
+  return {
+    sequence: e.sequence,
+    at: e.at,
+    action: e.action as AuditAction,
+    actor: JSON.parse(e.actor) as AuditActor,
+    subject: JSON.parse(e.subject) as Record<string, string>,
+    decision: e.decision,
+    registryVersion: e.registryVersion,
+    requestId: e.requestId,
+    payload: undefined,
+    prevHash: e.prevHash,
+    hash: e.hash,
+  }
+}
+
+/** One NDJSON line: the members in the order of `AuditEvent`, JSON members spliced in as text. */
 export function eventTextToJsonLine(e: EventText): string {
   return (
     `{"sequence":${e.sequence},"at":${json(e.at)},"action":${json(e.action)},"actor":${e.actor},` +

@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { type AuditEventBody, hashEvent, hashEventWithPayload } from '../../src/core/audit-chain.ts'
+import {
+  type AuditEventBody,
+  ChainVerifier,
+  hashEvent,
+  hashEventWithPayload,
+  sealEvents,
+} from '../../src/core/audit-chain.ts'
 import { canonicalJson, canonicalObject } from '../../src/core/canonical-json.ts'
 
 const jsonValue = fc.jsonValue({ maxDepth: 4 })
@@ -70,5 +76,19 @@ describe('audit chain hashing', () => {
       ),
       { numRuns: 500 },
     )
+  })
+
+  it('verifies a payload given as stored text, canonical or in another spelling of the same value', () => {
+    const actor = { keyId: null, name: 'cli', role: 'admin' }
+    const [event] = sealEvents(
+      [{ action: 'key.created', actor, subject: { keyId: 'k' }, payload: { b: [1, 2.5], a: '中' } }],
+      null,
+      '2026-01-01T00:00:00.000Z',
+    )
+    const verify = (text: string) => new ChainVerifier(null).push({ ...event!, payload: undefined }, text)
+    expect(verify('{"a":"中","b":[1,2.5]}')).toBe(true) // canonical: hashed as it is
+    expect(verify('{ "b": [1, 2.50], "a": "\\u4e2d" }')).toBe(true) // the same value, spelled otherwise
+    expect(verify('{"a":"中","b":[1,2.6]}')).toBe(false)
+    expect(verify('{"a":"中","b":[1,2.5],"c":null}')).toBe(false)
   })
 })

@@ -4,10 +4,10 @@ import { type AuditActor, ChainVerifier } from '../../core/audit-chain.ts'
 import {
   type EventText,
   eventBefore,
+  eventOfText,
   eventTextToJsonLine,
   ndjsonCopyStatements,
   readEventPages,
-  readEvents,
 } from '../../services/audit-log.ts'
 import type { Services } from '../../services/index.ts'
 import { DateTimeQuery, problemResponses } from '../schemas/common.ts'
@@ -161,12 +161,13 @@ export async function auditRoutes(app: App, { database }: Services) {
       // (30 s) would cut the connection before the verdict.
       request.raw.socket?.setTimeout?.(0)
       let verifier: ChainVerifier | null = null
-      for await (const event of readEvents(database.db, request.query)) {
-        verifier ??= new ChainVerifier(
-          event.sequence > 1 ? await eventBefore(database.db, event.sequence) : null,
-        )
-        if (!verifier.push(event)) break
-      }
+      pages: for await (const page of readEventPages(database.db, request.query))
+        for (const stored of page) {
+          verifier ??= new ChainVerifier(
+            stored.sequence > 1 ? await eventBefore(database.db, stored.sequence) : null,
+          )
+          if (!verifier.push(eventOfText(stored), stored.payload)) break pages
+        }
       return (verifier ?? new ChainVerifier(null)).verdict()
     },
   )
