@@ -5,7 +5,9 @@
  *     after its COMMIT, against a plain loop of single-row autocommit INSERTs of the same payload, measured
  *     in the same run (ratio);
  *  2. export: BENCH_EXPORT_EVENTS (default 1,000,000) chained events streamed as NDJSON by a server
- *     process: events/s, MB/s and the server's peak RSS (VmHWM).
+ *     process: events/s, MB/s and the server's peak RSS (VmHWM); then the chain verified online. Twice:
+ *     with large events (a BLOCK answer citing its legal basis, the worst case) and with the typical one
+ *     (a 1-line declaration answered ALLOW).
  */
 import { readFileSync } from 'node:fs'
 import { sql } from 'drizzle-orm'
@@ -22,13 +24,45 @@ const EXPORT_EVENTS = Number(process.env.BENCH_EXPORT_EVENTS ?? 1_000_000)
 const CONCURRENCY = 50
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 
-/** A realistic payload: a fixture declaration and a response of the contract's size. */
+/** A large payload: a fixture declaration and a BLOCK answer with its reasons and legal basis. */
 const fixture = (
   JSON.parse(readFileSync('test/fixtures/declarations/cases.json', 'utf8')) as { request: unknown }[]
 )[0]!
-const payload = {
-  request: fixture.request,
-  response: JSON.parse(readFileSync('bench/sample-response.json', 'utf8')) as unknown,
+const blockResponse = JSON.parse(readFileSync('bench/sample-response.json', 'utf8')) as Record<
+  string,
+  unknown
+>
+const payload = { request: fixture.request, response: blockResponse }
+
+/** The typical payload: one line of ordinary goods, answered ALLOW (as bench:http's 1-line request). */
+const allowPayload = {
+  request: {
+    declaration: {
+      id: 'BENCH-1',
+      direction: 'import',
+      declarant: '南宁某进出口有限公司',
+      tradeCountry: 'DE',
+    },
+    lines: [{ lineNo: 1, hsCode: '8471.30.00.00', description: 'laptop computers 笔记本电脑' }],
+  },
+  response: {
+    ...blockResponse,
+    decision: 'ALLOW',
+    lines: [
+      {
+        lineNo: 1,
+        decision: 'ALLOW',
+        hs: {
+          code: '8471300000',
+          subheading: '847130',
+          description:
+            'Automatic data processing machines; portable, weighing not more than 10kg, consisting of at least a central processing unit, a keyboard and a display',
+        },
+        reasons: [],
+        advisories: [],
+      },
+    ],
+  },
 }
 const actor = { keyId: '01937c4e-0000-7000-8000-000000000001', name: 'bench', role: 'screener' }
 
@@ -65,7 +99,7 @@ async function benchAppend(env: Record<string, string>) {
 }
 
 /** Writes a valid chain of `count` events in batches; the payload is canonicalised once. */
-async function fillChain(env: Record<string, string>, count: number) {
+async function fillChain(env: Record<string, string>, count: number, payload: unknown) {
   const database = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR ?? 'memory://' })
   await database.migrate()
   const canonicalPayload = canonicalJson(payload)
@@ -124,8 +158,9 @@ async function exportOnce(env: Record<string, string>, auditor: string, heapMiB:
   }
 }
 
-async function benchExport(env: Record<string, string>) {
-  await fillChain(env, EXPORT_EVENTS)
+async function benchExport(env: Record<string, string>, kind: string, eventPayload: unknown) {
+  await fillChain(env, EXPORT_EVENTS, eventPayload)
+  console.log(`  ${kind}: ${fmt(Buffer.byteLength(canonicalJson(eventPayload)))} bytes of payload per event`)
   const { auditor } = await createKeys(env, ['auditor'])
   await (await exportOnce(env, auditor, 128)).stop()
   const server = await exportOnce(env, auditor, 0)
@@ -155,7 +190,17 @@ try {
     `  baseline, single-row autocommit INSERT loop: ${fmt(append.plainRate)} rows/s (${fmt(PLAIN_INSERTS)} rows)`,
   )
   console.log(`  ratio group commit / INSERT loop: ${(append.appendRate / append.plainRate).toFixed(1)}`)
-  await benchExport(s.env)
 } finally {
   await s.cleanup()
+}
+for (const [kind, eventPayload] of [
+  ['large events (BLOCK answer)', payload],
+  ['typical events (1-line ALLOW answer)', allowPayload],
+] as const) {
+  const store = await scratchStore(driver, 'popscreen-audit-bench')
+  try {
+    await benchExport(store.env, kind, eventPayload)
+  } finally {
+    await store.cleanup()
+  }
 }
