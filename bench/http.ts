@@ -47,7 +47,7 @@ interface Measurement {
   p50: number
   p99: number
   failures: number
-  /** Mean audit batch over the measurement (from /metrics): events per transaction and its BEGIN→COMMIT time. */
+  /** Mean audit batch over the measurement (from /metrics): events per batch and its time to commit. */
   audit?: { events: number; ms: number }
 }
 

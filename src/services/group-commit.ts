@@ -27,7 +27,7 @@ interface Waiting {
 export interface CommitStats {
   batches: number
   events: number
-  /** Time from a batch's BEGIN to its COMMIT returning. */
+  /** Time to seal, write and commit a batch (a retry under the chain lock included). */
   seconds: number
 }
 

@@ -44,7 +44,11 @@ export const metrics = fp(async (app: FastifyInstance, opts: { audit: CommitStat
     })
   auditTotal('audit_batches_total', 'Audit batches committed (one transaction each)', (s) => s.batches)
   auditTotal('audit_events_total', 'Audit events committed through batches', (s) => s.events)
-  auditTotal('audit_batch_seconds_total', 'Time from BEGIN to COMMIT of committed batches', (s) => s.seconds)
+  auditTotal(
+    'audit_batch_seconds_total',
+    'Time spent sealing, writing and committing the committed batches',
+    (s) => s.seconds,
+  )
   app.decorate('metrics', { decisions, lines, registry })
 
   app.addHook('onResponse', async (request, reply) => {
