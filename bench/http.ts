@@ -5,6 +5,7 @@
  * PostgreSQL when DATABASE_URL is set (on a fresh database, dropped afterwards). All load goes to 127.0.0.1,
  * bounded by BENCH_SECONDS (default 10) per measurement.
  */
+import { readFileSync } from 'node:fs'
 import { availableParallelism, cpus } from 'node:os'
 import autocannon from 'autocannon'
 import { createKeys, type Driver, freePort, scratchStore, startServer } from '../scripts/server-process.ts'
@@ -47,11 +48,19 @@ interface Measurement {
   p50: number
   p99: number
   failures: number
+  /** CPU time of the server process (all its threads) per request, in µs: steadier than rates on a shared VM. */
+  cpuPerRequest: number
   /** Mean audit batch over the measurement (from /metrics): events per batch and its time to commit. */
   audit?: { events: number; ms: number }
 }
 
 type AuditTotals = { batches: number; events: number; seconds: number }
+
+/** User + system CPU seconds a process has used (Linux /proc; fields 14 and 15, in clock ticks of 10 ms). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
 
 async function auditTotals(base: string): Promise<AuditTotals> {
   const text = await (await fetch(`${base}/metrics`)).text()
@@ -64,9 +73,15 @@ async function auditTotals(base: string): Promise<AuditTotals> {
 }
 
 /** A measurement of a screening route, with the audit batches it caused. */
-async function measureScreening(name: string, base: string, body: string, key: string): Promise<Measurement> {
+async function measureScreening(
+  name: string,
+  base: string,
+  pid: number,
+  body: string,
+  key: string,
+): Promise<Measurement> {
   const before = await auditTotals(base)
-  const m = await measure(name, `${base}/v1/screenings`, { method: 'POST', body, key })
+  const m = await measure(name, `${base}/v1/screenings`, pid, { method: 'POST', body, key })
   const after = await auditTotals(base)
   const batches = after.batches - before.batches
   return {
@@ -81,8 +96,10 @@ async function measureScreening(name: string, base: string, body: string, key: s
 async function measure(
   name: string,
   url: string,
+  pid: number,
   options: { method?: 'GET' | 'POST'; body?: string; key?: string; seconds?: number },
 ): Promise<Measurement> {
+  const cpuBefore = cpuSeconds(pid)
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
@@ -100,6 +117,7 @@ async function measure(
     p50: result.latency.p50,
     p99: result.latency.p99,
     failures: result.non2xx + result.errors + result.timeouts,
+    cpuPerRequest: ((cpuSeconds(pid) - cpuBefore) * 1e6) / result.requests.total,
   }
 }
 
@@ -111,20 +129,24 @@ async function benchDriver(driver: Driver): Promise<Measurement[]> {
     const server = await startServer(env, await freePort(), 'bench/server.ts')
     try {
       const base = server.baseUrl
+      const pid = server.child.pid!
       const one = declaration(1)
       const twenty = declaration(20)
       // Warm-up: JIT, pool connections, registry snapshot caches.
-      await measure('warm-up', `${base}/v1/screenings`, {
+      await measure('warm-up', `${base}/v1/screenings`, pid, {
         method: 'POST',
         body: one,
         key: screener,
         seconds: 3,
       })
       return [
-        await measure('GET /health/live', `${base}/health/live`, {}),
-        await measure('POST /bench/echo (zod, 1 line)', `${base}/bench/echo`, { method: 'POST', body: one }),
-        await measureScreening('POST /v1/screenings, 1 line', base, one, screener),
-        await measureScreening('POST /v1/screenings, 20 lines', base, twenty, screener),
+        await measure('GET /health/live', `${base}/health/live`, pid, {}),
+        await measure('POST /bench/echo (zod, 1 line)', `${base}/bench/echo`, pid, {
+          method: 'POST',
+          body: one,
+        }),
+        await measureScreening('POST /v1/screenings, 1 line', base, pid, one, screener),
+        await measureScreening('POST /v1/screenings, 20 lines', base, pid, twenty, screener),
       ]
     } finally {
       await server.stop()
@@ -137,11 +159,13 @@ async function benchDriver(driver: Driver): Promise<Measurement[]> {
 function report(driver: string, m: Measurement[]) {
   const [health, echo, one, twenty] = m as [Measurement, Measurement, Measurement, Measurement]
   console.log(`\n${driver}: ${CONNECTIONS} connections, ${SECONDS} s each`)
-  console.log('| route | req/s | p50 ms | p99 ms | × health | × echo | failures | audit batch: events, ms |')
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|')
+  console.log(
+    '| route | req/s | p50 ms | p99 ms | × health | × echo | server CPU µs/req | failures | audit batch: events, ms |',
+  )
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const r of m)
     console.log(
-      `| ${r.name} | ${Math.round(r.rps).toLocaleString('en')} | ${r.p50} | ${r.p99} | ${(r.rps / health.rps).toFixed(2)} | ${(r.rps / echo.rps).toFixed(2)} | ${r.failures} | ${r.audit ? `${r.audit.events.toFixed(1)}, ${r.audit.ms.toFixed(1)}` : ''} |`,
+      `| ${r.name} | ${Math.round(r.rps).toLocaleString('en')} | ${r.p50} | ${r.p99} | ${(r.rps / health.rps).toFixed(2)} | ${(r.rps / echo.rps).toFixed(2)} | ${Math.round(r.cpuPerRequest)} | ${r.failures} | ${r.audit ? `${r.audit.events.toFixed(1)}, ${r.audit.ms.toFixed(1)}` : ''} |`,
     )
   console.log(
     `screening lines/s: 1-line ${Math.round(one.rps).toLocaleString('en')}, 20-line ${Math.round(twenty.rps * 20).toLocaleString('en')}`,
