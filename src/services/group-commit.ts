@@ -81,7 +81,8 @@ export class GroupCommitter {
     const batch = this.queue.splice(0, this.options.maxBatch)
     this.flushing = this.flush(batch).finally(() => {
       this.flushing = null
-      if (this.queue.length > 0) this.schedule()
+      // Whoever queued during that flush has waited a whole batch already: no gathering window for them.
+      if (this.queue.length > 0) this.startFlush()
     })
   }
 
