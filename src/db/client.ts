@@ -7,8 +7,8 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import pg from 'pg'
-import { to as copyTo } from 'pg-copy-streams'
 import { projectFile } from '../project-files.ts'
+import { copyOut } from './copy-out.ts'
 import * as schema from './schema.ts'
 
 export const MIGRATIONS_FOLDER = projectFile('migrations')
@@ -28,9 +28,9 @@ export interface Database {
   /** Applies the committed migrations; several processes may call it at once. */
   migrate(): Promise<void>
   /**
-   * Runs `COPY (…) TO STDOUT` statements one after another on one connection and yields their raw
-   * output: bytes go from PostgreSQL to the caller without a row ever becoming a JavaScript value.
-   * PostgreSQL only (PGlite has no COPY TO STDOUT stream).
+   * Runs `COPY (…) TO STDOUT` statements and yields their raw output in order: bytes go from PostgreSQL
+   * to the caller without a row ever becoming a JavaScript value. PostgreSQL only (PGlite has no COPY TO
+   * STDOUT stream).
    */
   copyOut?(statements: readonly string[]): AsyncGenerator<Buffer>
   close(): Promise<void>
@@ -98,17 +98,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
           await client.end()
         }
       },
-      copyOut: async function* (statements) {
-        const client = await pool.connect()
-        let finished = false
-        try {
-          for (const statement of statements) yield* client.query(copyTo(statement))
-          finished = true
-        } finally {
-          // A COPY the consumer abandoned is still streaming on this connection: close it, never reuse it.
-          client.release(!finished)
-        }
-      },
+      copyOut: (statements) => copyOut(pool, statements),
       close: () => pool.end(),
     }
   }

@@ -227,12 +227,14 @@ const NDJSON_LINE = sql.raw(
  * The NDJSON export as COPY statements, one per sequence window (as `readEventPages` reads them), whose
  * output is the export itself. CSV with delimiter and quote characters that JSON text can never contain
  * raw (control characters are always escaped in it), so each line comes out exactly as built, plus a
- * newline. COPY takes no parameters: the filter values are inlined as escaped literals.
+ * newline. COPY takes no parameters: the filter values are inlined as escaped literals. Windows of 2,000
+ * events (~1–9 MB of output) so that the next window fits the read-ahead of `Database#copyOut` and two
+ * backends stay busy; with larger windows the second one would wait most of the time.
  */
 export async function ndjsonCopyStatements(
   db: Db,
   filter: AuditFilter,
-  windowSize = 20_000,
+  windowSize = 2_000,
 ): Promise<string[]> {
   const dialect = new PgDialect()
   return (await sequenceWindows(db, filter, windowSize)).map(
