@@ -50,16 +50,23 @@ function start(client: pg.PoolClient, statement: string): Running {
   }
 }
 
+/** Connections an export leaves free before it takes a second one: screenings commit through this pool. */
+const KEEP_FREE = 2
+
 /**
  * Runs `COPY (…) TO STDOUT` statements and yields their output in statement order, on two connections:
  * while one statement's output goes to the caller, PostgreSQL already builds the next one's (read ahead
- * up to READ_AHEAD_BYTES). One backend building export lines was the export's bottleneck.
+ * up to READ_AHEAD_BYTES). One backend building export lines was the export's bottleneck. The second
+ * connection is taken only while the pool has room to spare, so exports cannot crowd out screenings.
  */
 export async function* copyOut(pool: pg.Pool, statements: readonly string[]): AsyncGenerator<Buffer> {
   const clients: pg.PoolClient[] = []
   let finished = false
   try {
-    for (let i = 0; i < Math.min(2, statements.length); i++) clients.push(await pool.connect())
+    clients.push(await pool.connect())
+    const spare = pool.idleCount + (pool.options.max ?? 10) - pool.totalCount
+    if (statements.length > 1 && pool.waitingCount === 0 && spare > KEEP_FREE)
+      clients.push(await pool.connect())
     let next = statements.length > 0 ? start(clients[0]!, statements[0]!) : null
     for (let i = 0; next; i++) {
       const current = next

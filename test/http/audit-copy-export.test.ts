@@ -1,7 +1,15 @@
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sealEvents } from '../../src/core/audit-chain.ts'
+import { copyOut } from '../../src/db/copy-out.ts'
 import { cliActor } from '../../src/services/actor.ts'
-import { eventTextToJsonLine, insertEvents, readEventPages, readTail } from '../../src/services/audit-log.ts'
+import {
+  eventTextToJsonLine,
+  insertEvents,
+  ndjsonCopyStatements,
+  readEventPages,
+  readTail,
+} from '../../src/services/audit-log.ts'
 import { createTestApp, type TestApp, usingPostgres } from '../helpers/test-app.ts'
 
 /** On PostgreSQL the NDJSON export is written by COPY; elsewhere by the row reader it must equal. */
@@ -62,6 +70,22 @@ describe.runIf(usingPostgres)('NDJSON export through COPY', () => {
     expect(await viaCopy(`&from=${from}&to=${to}`)).toBe(
       await viaRows({ from: new Date(from), to: new Date(to) }),
     )
+  })
+
+  it('gives the same bytes on one connection when the pool has none to spare', async () => {
+    const statements = await ndjsonCopyStatements(t.runtime.services.database.db, {})
+    expect(statements.length).toBeGreaterThan(2)
+    const small = new pg.Pool({ connectionString: t.databaseUrl, max: 2 })
+    try {
+      const chunks: Buffer[] = []
+      for await (const chunk of copyOut(small, statements)) {
+        chunks.push(chunk)
+        expect(small.totalCount).toBe(1)
+      }
+      expect(Buffer.concat(chunks).toString('utf8')).toBe(await viaRows({}))
+    } finally {
+      await small.end()
+    }
   })
 
   it('a client that stops reading does not leave its connection in the pool', async () => {
