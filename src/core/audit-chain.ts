@@ -118,7 +118,7 @@ export class ChainVerifier {
   private checked = 0
   private broken: { sequence: number; reason: string } | null = null
 
-  constructor(private previous: { sequence: number; hash: string } | null) {}
+  constructor(private previous: ChainTail | null) {}
 
   /**
    * `payloadText`, when given, is the payload as stored, and `event.payload` is not read. If that text is

@@ -1,6 +1,5 @@
 import { getTableColumns, getTableName, type SQL, sql } from 'drizzle-orm'
 import type { PgTable } from 'drizzle-orm/pg-core'
-import type { Queryable } from './client.ts'
 
 /** A value that is JSON text already: spliced into the rows' JSON as it is, not serialised again. */
 export class JsonText {
@@ -57,13 +56,4 @@ export function insertRowsSql<T extends PgTable>(
   const source = keys.map((k) => `"${k}"`).join(', ')
   const record = keys.map((k) => `"${k}" ${columns[k]!.getSQLType()}`).join(', ')
   return sql`insert into ${sql.identifier(getTableName(table))} (${sql.raw(target)}) select ${sql.raw(source)} from json_to_recordset(${rowsJson(rows)}::json) as r(${sql.raw(record)})${where ? sql` where ${where}` : sql``}`
-}
-
-export async function bulkInsert<T extends PgTable>(
-  db: Queryable,
-  table: T,
-  rows: readonly T['$inferInsert'][],
-): Promise<void> {
-  const statement = insertRowsSql(table, rows)
-  if (statement) await db.execute(statement)
 }

@@ -13,9 +13,7 @@ import { type Db, type Queryable, queryRows, type Tx } from '../db/client.ts'
 import { auditEvents } from '../db/schema.ts'
 
 /** Serialises appends across every process on the database, so the chain stays one gap-free line. */
-export const AUDIT_LOCK_KEY = 7_417_002
-
-export type PendingEvent = UnsealedEvent
+const AUDIT_LOCK_KEY = 7_417_002
 
 /**
  * The statement that writes sealed events; `where` guards the whole statement. `payloadTexts[i]`, when
@@ -55,15 +53,20 @@ export async function insertEvents(
   if (statement) await db.execute(statement)
 }
 
-export async function readTail(db: Queryable): Promise<ChainTail | null> {
+/** The chain's last event, or with `before` the last one before that sequence; null if there is none. */
+export async function readTail(db: Queryable, before?: number): Promise<ChainTail | null> {
   const [tail] = await queryRows<{ sequence: string | number; hash: string }>(
     db,
-    sql`select sequence, hash from audit_events order by sequence desc limit 1`,
+    sql`select sequence, hash from audit_events ${before === undefined ? sql`` : sql`where sequence < ${before}`}
+      order by sequence desc limit 1`,
   )
   return tail ? { sequence: Number(tail.sequence), hash: tail.hash } : null
 }
 
-/** Takes the chain lock until the transaction ends; the tail read after it stays the tail. */
+/**
+ * Takes the chain lock until the transaction ends; the tail read after it stays the tail. Seeding and
+ * activating a registry version take it too, to order themselves between processes.
+ */
 export async function lockChain(tx: Tx): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`)
 }
@@ -72,7 +75,7 @@ export async function lockChain(tx: Tx): Promise<void> {
  * Appends events inside the caller's transaction: takes the chain lock, reads the tail and links each
  * event to the one before. The events are durable when the caller's transaction commits.
  */
-export async function appendEvents(tx: Tx, pending: readonly PendingEvent[]): Promise<AuditEvent[]> {
+export async function appendEvents(tx: Tx, pending: readonly UnsealedEvent[]): Promise<AuditEvent[]> {
   await lockChain(tx)
   const sealed = sealEvents(pending, await readTail(tx), new Date().toISOString())
   await insertEvents(tx, sealed)
@@ -275,15 +278,4 @@ export function eventTextToJsonLine(e: EventText): string {
     `"subject":${e.subject},"decision":${json(e.decision)},"registryVersion":${json(e.registryVersion)},` +
     `"requestId":${json(e.requestId)},"payload":${e.payload},"prevHash":${json(e.prevHash)},"hash":${json(e.hash)}}\n`
   )
-}
-
-export async function eventBefore(
-  db: Db,
-  sequence: number,
-): Promise<{ sequence: number; hash: string } | null> {
-  const [row] = await queryRows<{ sequence: string | number; hash: string }>(
-    db,
-    sql`select sequence, hash from audit_events where sequence < ${sequence} order by sequence desc limit 1`,
-  )
-  return row ? { sequence: Number(row.sequence), hash: row.hash } : null
 }

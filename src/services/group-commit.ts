@@ -1,8 +1,8 @@
 import type { SQL } from 'drizzle-orm'
-import { type AuditEvent, type ChainTail, sealEvents } from '../core/audit-chain.ts'
+import { type AuditEvent, type ChainTail, sealEvents, type UnsealedEvent } from '../core/audit-chain.ts'
 import { canonicalJson } from '../core/canonical-json.ts'
 import type { Db, Queryable } from '../db/client.ts'
-import { appendSealedSql, isChainConflict, lockChain, type PendingEvent, readTail } from './audit-log.ts'
+import { appendSealedSql, isChainConflict, lockChain, readTail } from './audit-log.ts'
 import { isDatabaseUnavailable } from './errors.ts'
 
 /**
@@ -12,7 +12,7 @@ import { isDatabaseUnavailable } from './errors.ts'
 export type StageRows = (events: readonly { item: CommitItem; event: AuditEvent }[]) => (SQL | null)[]
 
 export interface CommitItem {
-  event: PendingEvent
+  event: UnsealedEvent
   /** Items of one batch that share a `stage` have their rows written by one call of it. */
   stage: StageRows
 }

@@ -9,7 +9,7 @@ import { toFieldErrors } from '../core/validation-errors.ts'
 import { type Db, queryRows } from '../db/client.ts'
 import { registryVersions } from '../db/schema.ts'
 import { projectFile } from '../project-files.ts'
-import { AUDIT_LOCK_KEY, appendEvents } from './audit-log.ts'
+import { appendEvents, lockChain } from './audit-log.ts'
 import { AppError, notFound, validationFailed } from './errors.ts'
 
 export const SEED_VERSION = '2024.1'
@@ -77,7 +77,7 @@ export class RegistryService {
     const hash = documentHash(document)
     await this.db.transaction(async (tx) => {
       // The chain lock also orders seeding between processes that start together.
-      await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`)
+      await lockChain(tx)
       const [existing] = await queryRows<{ n: number }>(
         tx,
         sql`select count(*)::int as n from registry_versions`,
@@ -189,7 +189,7 @@ export class RegistryService {
 
   async activate(version: string, actor: AuditActor, requestId: string | null): Promise<VersionSummary> {
     const summary = await this.db.transaction(async (tx) => {
-      await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`)
+      await lockChain(tx)
       const [target] = await tx.select().from(registryVersions).where(eq(registryVersions.version, version))
       if (!target) throw notFound(`registry version ${version}`)
       const [previous] = await tx

@@ -15,9 +15,9 @@ import type { Role } from '../../src/services/actor.ts'
 import { auditFacts, type LoadResult, oneLine, startLoad, verifyOnline, waitUntil } from './load.ts'
 
 const hasPostgres = Boolean(process.env.DATABASE_URL)
-const drivers: { name: Driver; postgres: boolean }[] = [
-  { name: 'PGlite', postgres: false },
-  ...(hasPostgres ? [{ name: 'PostgreSQL' as const, postgres: true }] : []),
+const drivers: { name: Driver }[] = [
+  { name: 'PGlite' },
+  ...(hasPostgres ? [{ name: 'PostgreSQL' as const }] : []),
 ]
 const ROLES: Role[] = ['screener', 'auditor']
 
@@ -53,7 +53,7 @@ async function expectEveryAcknowledgedDecisionRecorded(s: Stage, results: LoadRe
   }
 }
 
-describe.each(drivers)('server process on $name', ({ name, postgres }) => {
+describe.each(drivers)('server process on $name', ({ name }) => {
   let s: Stage
   let port: number
   let server: ServerProcess | undefined
@@ -85,7 +85,7 @@ describe.each(drivers)('server process on $name', ({ name, postgres }) => {
     })
     expect(res.status).toBe(200)
     // A PGlite directory belongs to one process at a time, so `keys list` beside the server only on PostgreSQL.
-    if (postgres) {
+    if (name === 'PostgreSQL') {
       const list = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'keys', 'list'], {
         env: { ...env, ...s.env, LOG_LEVEL: 'silent' },
         encoding: 'utf8',

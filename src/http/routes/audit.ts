@@ -3,11 +3,11 @@ import { z } from 'zod'
 import { type AuditActor, ChainVerifier } from '../../core/audit-chain.ts'
 import {
   type EventText,
-  eventBefore,
   eventOfText,
   eventTextToJsonLine,
   ndjsonCopyStatements,
   readEventPages,
+  readTail,
 } from '../../services/audit-log.ts'
 import type { Services } from '../../services/index.ts'
 import { DateTimeQuery, problemResponses } from '../schemas/common.ts'
@@ -164,7 +164,7 @@ export async function auditRoutes(app: App, { database }: Services) {
       pages: for await (const page of readEventPages(database.db, request.query))
         for (const stored of page) {
           verifier ??= new ChainVerifier(
-            stored.sequence > 1 ? await eventBefore(database.db, stored.sequence) : null,
+            stored.sequence > 1 ? await readTail(database.db, stored.sequence) : null,
           )
           if (!verifier.push(eventOfText(stored), stored.payload)) break pages
         }
