@@ -119,8 +119,7 @@ async function fillChain(env: Record<string, string>, count: number, payload: un
       tail,
       at,
     )
-    // Stored as the service stores a screening's payload: its canonical JSON.
-    await insertEvents(database.db, batch, Array(batch.length).fill(canonicalPayload))
+    await insertEvents(database.db, batch)
     tail = batch[batch.length - 1]!
   }
   await database.close()

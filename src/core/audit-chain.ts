@@ -75,12 +75,17 @@ export interface UnsealedEvent {
   canonicalPayload?: string
 }
 
+/** An event as sealed, with the canonical JSON of its payload that was hashed, to be stored as it is. */
+export interface SealedEvent extends AuditEvent {
+  readonly canonicalPayload: string
+}
+
 /** Links events after `tail` (null: the chain is empty), numbering and hashing them in order. */
 export function sealEvents(
   pending: readonly UnsealedEvent[],
   tail: ChainTail | null,
   at: string,
-): AuditEvent[] {
+): SealedEvent[] {
   let sequence = tail?.sequence ?? 0
   let prevHash = tail?.hash ?? GENESIS_HASH
   return pending.map((p) => {
@@ -97,9 +102,10 @@ export function sealEvents(
       payload: p.payload,
       prevHash,
     }
-    const hash = hashEventWithPayload(body, p.canonicalPayload ?? canonicalJson(p.payload))
+    const canonicalPayload = p.canonicalPayload ?? canonicalJson(p.payload)
+    const hash = hashEventWithPayload(body, canonicalPayload)
     prevHash = hash
-    return { ...body, hash }
+    return { ...body, hash, canonicalPayload }
   })
 }
 
@@ -122,7 +128,7 @@ export class ChainVerifier {
 
   /**
    * `payloadText`, when given, is the payload as stored, and `event.payload` is not read. If that text is
-   * the canonical JSON that was hashed (the service stores screening payloads so), hashing it directly
+   * the canonical JSON that was hashed (the service stores every payload so), hashing it directly
    * proves the stored bytes unchanged without parsing and re-canonicalising them; any other text is
    * parsed and canonicalised, as the definition says, so another spelling of the same value still verifies.
    */

@@ -5,6 +5,7 @@ import {
   type AuditActor,
   type AuditEvent,
   type ChainTail,
+  type SealedEvent,
   sealEvents,
   type UnsealedEvent,
 } from '../core/audit-chain.ts'
@@ -16,17 +17,13 @@ import { auditEvents } from '../db/schema.ts'
 const AUDIT_LOCK_KEY = 7_417_002
 
 /**
- * The statement that writes sealed events; `where` guards the whole statement. `payloadTexts[i]`, when
- * given, is event i's payload as JSON text already (its canonical JSON), so it is not serialised again.
+ * The statement that writes sealed events, each payload as the canonical JSON that was hashed (the `json`
+ * column keeps that text); `where` guards the whole statement.
  */
-function insertEventsSql(
-  events: readonly AuditEvent[],
-  where?: SQL,
-  payloadTexts?: readonly (string | undefined)[],
-): SQL | null {
+function insertEventsSql(events: readonly SealedEvent[], where?: SQL): SQL | null {
   return insertRowsSql(
     auditEvents,
-    events.map((e, i) => ({
+    events.map((e) => ({
       sequence: e.sequence,
       at: new Date(e.at),
       action: e.action,
@@ -35,7 +32,7 @@ function insertEventsSql(
       decision: e.decision,
       registryVersion: e.registryVersion,
       requestId: e.requestId,
-      payload: payloadTexts?.[i] === undefined ? e.payload : new JsonText(payloadTexts[i]),
+      payload: new JsonText(e.canonicalPayload),
       prevHash: e.prevHash,
       hash: e.hash,
     })),
@@ -44,12 +41,8 @@ function insertEventsSql(
 }
 
 /** Writes sealed events in one statement (inside the caller's transaction, under the chain lock). */
-export async function insertEvents(
-  db: Queryable,
-  events: readonly AuditEvent[],
-  payloadTexts?: readonly (string | undefined)[],
-): Promise<void> {
-  const statement = insertEventsSql(events, undefined, payloadTexts)
+export async function insertEvents(db: Queryable, events: readonly SealedEvent[]): Promise<void> {
+  const statement = insertEventsSql(events)
   if (statement) await db.execute(statement)
 }
 
@@ -90,13 +83,9 @@ export async function appendEvents(tx: Tx, pending: readonly UnsealedEvent[]): P
  * primary key refuses the statement (see `isChainConflict`): nothing is written, and the caller seals
  * again after the real tail.
  */
-export function appendSealedSql(
-  events: readonly AuditEvent[],
-  rows: readonly SQL[],
-  payloadTexts?: readonly (string | undefined)[],
-): SQL {
+export function appendSealedSql(events: readonly SealedEvent[], rows: readonly SQL[]): SQL {
   const lock = sql`(select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})) is not null`
-  const parts = [insertEventsSql(events, lock, payloadTexts)!, ...rows]
+  const parts = [insertEventsSql(events, lock)!, ...rows]
   return sql`with ${sql.join(
     parts.map((part, i) => sql`${sql.raw(`w${i}`)} as (${part})`),
     sql`, `,

@@ -149,13 +149,7 @@ export class GroupCommitter {
       byStage.set(item.stage, list)
     })
     const rows = [...byStage].flatMap(([stage, list]) => stage(list)).filter((r): r is SQL => r !== null)
-    await db.execute(
-      appendSealedSql(
-        events,
-        rows,
-        items.map((i) => i.event.canonicalPayload),
-      ),
-    )
+    await db.execute(appendSealedSql(events, rows))
     return events
   }
 
