@@ -15,8 +15,11 @@ import { createKeys, type Driver, freePort, scratchStore, startServer } from '..
 import { sealEvents } from '../src/core/audit-chain.ts'
 import { canonicalJson } from '../src/core/canonical-json.ts'
 import { openDatabase } from '../src/db/client.ts'
+import { projectFile } from '../src/project-files.ts'
 import { insertEvents, readTail } from '../src/services/audit-log.ts'
 import { GroupCommitter } from '../src/services/group-commit.ts'
+import { Nomenclature } from '../src/services/nomenclature.ts'
+import { declaration } from './declarations.ts'
 
 const APPEND_EVENTS = Number(process.env.BENCH_APPEND_EVENTS ?? 5_000)
 const PLAIN_INSERTS = Number(process.env.BENCH_PLAIN_INSERTS ?? 2_000)
@@ -26,25 +29,21 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 
 /** A large payload: a fixture declaration and a BLOCK answer with its reasons and legal basis. */
 const fixture = (
-  JSON.parse(readFileSync('test/fixtures/declarations/cases.json', 'utf8')) as { request: unknown }[]
+  JSON.parse(readFileSync(projectFile('test', 'fixtures', 'declarations', 'cases.json'), 'utf8')) as {
+    request: unknown
+  }[]
 )[0]!
-const blockResponse = JSON.parse(readFileSync('bench/sample-response.json', 'utf8')) as Record<
-  string,
-  unknown
->
+const blockResponse = JSON.parse(
+  readFileSync(projectFile('bench', 'sample-response.json'), 'utf8'),
+) as Record<string, unknown>
 const payload = { request: fixture.request, response: blockResponse }
 
-/** The typical payload: one line of ordinary goods, answered ALLOW (as bench:http's 1-line request). */
+/** The typical payload: bench:http's 1-line declaration (ordinary goods), answered ALLOW. */
+const typicalRequest = declaration(1)
+const typicalDigits = typicalRequest.lines[0]!.hsCode.replace(/\D/g, '')
+const typicalHs = Nomenclature.load().describe(typicalDigits)!
 const allowPayload = {
-  request: {
-    declaration: {
-      id: 'BENCH-1',
-      direction: 'import',
-      declarant: '南宁某进出口有限公司',
-      tradeCountry: 'DE',
-    },
-    lines: [{ lineNo: 1, hsCode: '8471.30.00.00', description: 'laptop computers 笔记本电脑' }],
-  },
+  request: typicalRequest,
   response: {
     ...blockResponse,
     decision: 'ALLOW',
@@ -52,12 +51,7 @@ const allowPayload = {
       {
         lineNo: 1,
         decision: 'ALLOW',
-        hs: {
-          code: '8471300000',
-          subheading: '847130',
-          description:
-            'Automatic data processing machines; portable, weighing not more than 10kg, consisting of at least a central processing unit, a keyboard and a display',
-        },
+        hs: { code: typicalDigits, subheading: typicalHs.code, description: typicalHs.description },
         reasons: [],
         advisories: [],
       },

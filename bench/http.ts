@@ -9,38 +9,10 @@ import { readFileSync } from 'node:fs'
 import { availableParallelism, cpus } from 'node:os'
 import autocannon from 'autocannon'
 import { createKeys, type Driver, freePort, scratchStore, startServer } from '../scripts/server-process.ts'
+import { declaration } from './declarations.ts'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
-
-const SAMPLE_LINES = [
-  { hsCode: '8471.30.00.00', description: 'laptop computers 笔记本电脑' },
-  {
-    hsCode: '3903.11',
-    description: 'expandable polystyrene beads 可发性聚苯乙烯',
-    casNumbers: ['9003-53-6'],
-  },
-  {
-    hsCode: '3812.39.00',
-    description: 'flame retardant masterbatch 阻燃母粒',
-    components: [{ cas: '84852-53-9' }],
-  },
-  { hsCode: '2903.29', casNumbers: ['127-18-4'], description: 'tetrachloroethylene 四氯乙烯' },
-  { hsCode: '6109.10.00.00', description: 'cotton T-shirts 棉制T恤' },
-]
-const declaration = (lines: number) =>
-  JSON.stringify({
-    declaration: {
-      id: `BENCH-${lines}`,
-      direction: 'import',
-      declarant: '南宁某进出口有限公司',
-      tradeCountry: 'DE',
-    },
-    lines: Array.from({ length: lines }, (_, i) => ({
-      lineNo: i + 1,
-      ...SAMPLE_LINES[i % SAMPLE_LINES.length],
-    })),
-  })
 
 interface Measurement {
   name: string
@@ -130,8 +102,8 @@ async function benchDriver(driver: Driver): Promise<Measurement[]> {
     try {
       const base = server.baseUrl
       const pid = server.child.pid!
-      const one = declaration(1)
-      const twenty = declaration(20)
+      const one = JSON.stringify(declaration(1))
+      const twenty = JSON.stringify(declaration(20))
       // Warm-up: JIT, pool connections, registry snapshot caches.
       await measure('warm-up', `${base}/v1/screenings`, pid, {
         method: 'POST',
