@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream'
-import { and, asc, eq, gt, gte, lt } from 'drizzle-orm'
+import { and, asc, gt, gte, lt } from 'drizzle-orm'
 import { screenDeclaration } from '../core/screen.ts'
 import { prepareDeclaration } from '../core/screening-request.ts'
 import type { RegistrySnapshot } from '../core/snapshot.ts'
@@ -7,7 +7,7 @@ import type { Outcome } from '../core/types.ts'
 import type { Db } from '../db/client.ts'
 import { auditEvents, screenings } from '../db/schema.ts'
 import type { RegistryService } from './registry-service.ts'
-import type { ScreeningPayload } from './screening-service.ts'
+import { ITS_AUDIT_EVENT, type ScreeningPayload } from './screening-service.ts'
 
 export interface ImpactItem {
   screeningId: string
@@ -44,7 +44,7 @@ export class ImpactService {
           payload: auditEvents.payload,
         })
         .from(screenings)
-        .innerJoin(auditEvents, eq(auditEvents.sequence, screenings.auditSequence))
+        .innerJoin(auditEvents, ITS_AUDIT_EVENT)
         .where(and(...conditions))
         .orderBy(asc(screenings.id))
         .limit(PAGE)

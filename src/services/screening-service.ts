@@ -141,7 +141,7 @@ export class ScreeningService {
     const [row] = await this.db
       .select({ ...storedAnswer, requestHash: screenings.requestHash })
       .from(screenings)
-      .innerJoin(auditEvents, eq(auditEvents.sequence, screenings.auditSequence))
+      .innerJoin(auditEvents, ITS_AUDIT_EVENT)
       .where(
         and(
           eq(screenings.actorKeyId, input.actor.keyId!),
@@ -221,7 +221,7 @@ export class ScreeningService {
     const [row] = await this.db
       .select({ ...storedAnswer, actorKeyId: screenings.actorKeyId })
       .from(screenings)
-      .innerJoin(auditEvents, eq(auditEvents.sequence, screenings.auditSequence))
+      .innerJoin(auditEvents, ITS_AUDIT_EVENT)
       .where(eq(screenings.id, id))
     if (!row || !canSee(viewer, row.actorKeyId)) throw notFound(`screening ${id}`)
     const [review] = await this.db.select().from(reviewCases).where(eq(reviewCases.screeningId, id))
@@ -288,7 +288,7 @@ export class ScreeningService {
     const [row] = await this.db
       .select({ payload: auditEvents.payload, asOf: screenings.asOf })
       .from(screenings)
-      .innerJoin(auditEvents, eq(auditEvents.sequence, screenings.auditSequence))
+      .innerJoin(auditEvents, ITS_AUDIT_EVENT)
       .where(eq(screenings.id, id))
     if (!row) throw notFound(`screening ${id}`)
     const { response } = await this.screen({
@@ -327,6 +327,9 @@ export interface ScreeningPayload {
   request: ScreeningRequest
   response: Omit<ScreeningResponse, 'audit'>
 }
+
+/** Joins a screening to the audit event that holds its request and answer. */
+export const ITS_AUDIT_EVENT = eq(auditEvents.sequence, screenings.auditSequence)
 
 /** The columns a stored answer is rebuilt from: its audit event's payload, sequence and hash. */
 const storedAnswer = {
