@@ -39,9 +39,10 @@ function rowsJson(rows: readonly Record<string, unknown>[]): string {
  * and its cost of building stay the same whatever the number of rows. The hot path (a batch of
  * screenings and their audit events) spent more time in the query builder's per-value work than in
  * PostgreSQL. Column names and types come from the drizzle table; the columns written are the keys of
- * the first row (the others take their defaults). Dates travel as ISO strings, JSON values as JSON; a
- * `json` column receives its value's text exactly as sent (`json`, not `jsonb`, parses the rows).
- * `where` filters the whole statement (it may not refer to the rows). Null when there are no rows.
+ * the first row, each of which must be a column (the others take their defaults). Dates travel as ISO
+ * strings, JSON values as JSON; a `json` column receives its value's text exactly as sent (`json`, not
+ * `jsonb`, parses the rows). `where` filters the whole statement (it may not refer to the rows). Null
+ * when there are no rows.
  */
 export function insertRowsSql<T extends PgTable>(
   table: T,
@@ -51,7 +52,10 @@ export function insertRowsSql<T extends PgTable>(
   const first = rows[0]
   if (!first) return null
   const columns = getTableColumns(table)
-  const keys = Object.keys(first).filter((k) => k in columns)
+  const keys = Object.keys(first)
+  // A key that is no column would still travel in every row's JSON, unseen by PostgreSQL: refuse it.
+  const stray = keys.find((k) => !(k in columns))
+  if (stray) throw new Error(`insertRowsSql: ${getTableName(table)} has no column ${stray}`)
   const target = keys.map((k) => `"${columns[k]!.name}"`).join(', ')
   const source = keys.map((k) => `"${k}"`).join(', ')
   const record = keys.map((k) => `"${k}" ${columns[k]!.getSQLType()}`).join(', ')

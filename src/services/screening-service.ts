@@ -365,8 +365,6 @@ const stageScreenings: StageRows = (items) => {
         registryVersion: response.registry.version,
         actorKeyId: input.actor.keyId!,
         actor: input.actor,
-        request: input.request,
-        response: { ...response, audit: { sequence: event.sequence, hash: event.hash } },
         requestId: input.requestId,
         idempotencyKey: input.idempotencyKey ?? null,
         requestHash: hash,
