@@ -149,13 +149,20 @@ async function* prefetched<T>(windows: [number, number][], read: (w: [number, nu
   }
 }
 
-function filterConditions(filter: AuditFilter, [after, upTo]: [number, number]) {
-  const conditions = [sql`${auditEvents.sequence} > ${after}`, sql`${auditEvents.sequence} <= ${upTo}`]
+/**
+ * The events of one window that pass the filter, as a FROM item named audit_events. The window is read
+ * by its primary-key range alone (OFFSET 0 keeps the planner from folding the other conditions into the
+ * scan): before ANALYZE it combined the range with the action index, reading that whole index for every
+ * window — 69 ms per 2,000-event window of a 1,000,000-event log, and half the export's time.
+ */
+export function windowSource(filter: AuditFilter, [after, upTo]: [number, number]): SQL {
+  const conditions: SQL[] = []
   if (filter.from) conditions.push(gte(auditEvents.at, filter.from))
   if (filter.to) conditions.push(lt(auditEvents.at, filter.to))
   if (filter.action) conditions.push(eq(auditEvents.action, filter.action))
   if (filter.decision) conditions.push(eq(auditEvents.decision, filter.decision))
-  return and(...conditions)
+  const window = sql`(select * from audit_events where sequence > ${after} and sequence <= ${upTo} offset 0) as audit_events`
+  return conditions.length > 0 ? sql`${window} where ${and(...conditions)}` : window
 }
 
 /** An event as export columns, its JSON members as JSON text straight from the database. */
@@ -190,7 +197,7 @@ export async function* readEventPages(
       sql`select sequence, (extract(epoch from at) * 1000)::float8 as at, action,
         actor::text as actor, subject::text as subject, decision, registry_version as "registryVersion",
         request_id as "requestId", payload::text as payload, prev_hash as "prevHash", hash
-        from audit_events where ${filterConditions(filter, window)} order by sequence`,
+        from ${windowSource(filter, window)} order by sequence`,
     )
     // `at` arrives as epoch milliseconds: formatting it here is cheaper than to_char in the database.
     for (const row of rows) {
@@ -232,7 +239,7 @@ export async function ndjsonCopyStatements(
   return (await sequenceWindows(db, filter, windowSize)).map(
     (window) =>
       dialect.sqlToQuery(
-        sql`copy (select ${NDJSON_LINE} from audit_events where ${filterConditions(filter, window)} order by sequence)
+        sql`copy (select ${NDJSON_LINE} from ${windowSource(filter, window)} order by sequence)
           to stdout with (format csv, delimiter e'\x02', quote e'\x01')`.inlineParams(),
       ).sql,
   )
