@@ -10,6 +10,7 @@
  *     (a 1-line declaration answered ALLOW).
  */
 import { readFileSync } from 'node:fs'
+import { get, type IncomingMessage } from 'node:http'
 import { sql } from 'drizzle-orm'
 import { createKeys, type Driver, freePort, scratchStore, startServer } from '../scripts/server-process.ts'
 import { sealEvents } from '../src/core/audit-chain.ts'
@@ -124,6 +125,24 @@ function peakRssMiB(pid: number): number {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024
 }
 
+/**
+ * Reads an export and counts its bytes and lines. node:http rather than fetch: a web stream's per-chunk
+ * cost in this process (on the same 2 cores as the server and PostgreSQL) showed up in the server's rate.
+ */
+async function download(url: string, key: string): Promise<{ bytes: number; lines: number }> {
+  const res = await new Promise<IncomingMessage>((resolve, reject) =>
+    get(url, { headers: { authorization: `Bearer ${key}` } }, resolve).on('error', reject),
+  )
+  if (res.statusCode !== 200) throw new Error(`export answered ${res.statusCode}`)
+  let bytes = 0
+  let lines = 0
+  for await (const chunk of res as AsyncIterable<Buffer>) {
+    bytes += chunk.length
+    for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines++
+  }
+  return { bytes, lines }
+}
+
 /** Exports everything once from a fresh server process; `heapMiB` caps V8's heap (0: Node's default). */
 async function exportOnce(env: Record<string, string>, auditor: string, heapMiB: number) {
   const options: Record<string, string> = heapMiB ? { NODE_OPTIONS: `--max-old-space-size=${heapMiB}` } : {}
@@ -131,15 +150,10 @@ async function exportOnce(env: Record<string, string>, auditor: string, heapMiB:
   try {
     const startRss = peakRssMiB(server.child.pid!)
     const t = performance.now()
-    const res = await fetch(`${server.baseUrl}/v1/audit/events?format=ndjson&action=screening.created`, {
-      headers: { authorization: `Bearer ${auditor}` },
-    })
-    let bytes = 0
-    let lines = 0
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      bytes += chunk.byteLength
-      for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines++
-    }
+    const { bytes, lines } = await download(
+      `${server.baseUrl}/v1/audit/events?format=ndjson&action=screening.created`,
+      auditor,
+    )
     const seconds = (performance.now() - t) / 1000
     console.log(
       `  export NDJSON${heapMiB ? ` (heap capped at ${heapMiB} MiB)` : ''}: ${fmt(lines)} events, ${fmt(bytes / 1024 / 1024)} MiB in ${seconds.toFixed(1)} s = ${fmt(lines / seconds)} events/s, ${fmt(bytes / 1024 / 1024 / seconds)} MiB/s; server peak RSS ${fmt(peakRssMiB(server.child.pid!))} MiB (${fmt(startRss)} MiB before)`,
