@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sql } from 'drizzle-orm'
@@ -91,16 +91,20 @@ describe('audit trail', () => {
 
   it('verifies an exported file offline and finds a one-byte edit', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'popscreen-audit-'))
-    const file = join(dir, 'audit.ndjson')
-    const body = await exportNdjson()
-    writeFileSync(file, body)
-    expect(await verifyFile(file)).toMatchObject({ ok: true, firstBrokenSequence: null })
-    const lines = body.trim().split('\n')
-    const target = lines.findIndex((l) => l.includes('"AUD-3"'))
-    const sequence = JSON.parse(lines[target]!).sequence
-    lines[target] = lines[target]!.replace('"AUD-3"', '"AUD-8"')
-    writeFileSync(file, `${lines.join('\n')}\n`)
-    expect(await verifyFile(file)).toMatchObject({ ok: false, firstBrokenSequence: sequence })
+    try {
+      const file = join(dir, 'audit.ndjson')
+      const body = await exportNdjson()
+      writeFileSync(file, body)
+      expect(await verifyFile(file)).toMatchObject({ ok: true, firstBrokenSequence: null })
+      const lines = body.trim().split('\n')
+      const target = lines.findIndex((l) => l.includes('"AUD-3"'))
+      const sequence = JSON.parse(lines[target]!).sequence
+      lines[target] = lines[target]!.replace('"AUD-3"', '"AUD-8"')
+      writeFileSync(file, `${lines.join('\n')}\n`)
+      expect(await verifyFile(file)).toMatchObject({ ok: false, firstBrokenSequence: sequence })
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('the database refuses UPDATE, DELETE and TRUNCATE on audit_events', async () => {
