@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import crypto from 'node:crypto'
 import { canonicalJson } from './canonical-json.ts'
 
 export const GENESIS_HASH = `sha256:${'0'.repeat(64)}`
@@ -53,7 +53,7 @@ export function hashEventWithPayload(body: AuditEventBody, canonicalPayload: str
     `"decision":${json(body.decision)},"payload":${canonicalPayload},"prevHash":${json(body.prevHash)},` +
     `"registryVersion":${json(body.registryVersion)},"requestId":${json(body.requestId)},` +
     `"sequence":${json(body.sequence)},"subject":${canonicalJson(body.subject)}}`
-  return `sha256:${createHash('sha256').update(body.prevHash).update(canonical).digest('hex')}`
+  return `sha256:${crypto.hash('sha256', body.prevHash + canonical, 'hex')}`
 }
 
 /** The last event of the chain, which the next one links to. */

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto'
+import crypto, { randomBytes } from 'node:crypto'
 import { desc, eq } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import type { Db } from '../db/client.ts'
@@ -22,7 +22,7 @@ export interface KeySummary {
   revokedAt: string | null
 }
 
-const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex')
+const hashSecret = (secret: string) => crypto.hash('sha256', secret, 'hex')
 
 function summarize(row: typeof apiKeys.$inferSelect): KeySummary {
   return {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import crypto from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { desc, eq, sql } from 'drizzle-orm'
 import type { AuditActor } from '../core/audit-chain.ts'
@@ -16,7 +16,7 @@ export const SEED_VERSION = '2024.1'
 const SEED_FILE = projectFile('registry', 'versions', `${SEED_VERSION}.json`)
 
 export function documentHash(document: RegistryDocument): string {
-  return `sha256:${createHash('sha256').update(canonicalJson(document)).digest('hex')}`
+  return `sha256:${crypto.hash('sha256', canonicalJson(document), 'hex')}`
 }
 
 /** Parses an uploaded document; every problem is reported at once, as JSON pointers into the document. */

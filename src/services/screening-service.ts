@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import crypto from 'node:crypto'
 import { and, desc, eq, gte, lt } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import { canonicalJson, canonicalObject } from '../core/canonical-json.ts'
@@ -59,7 +59,7 @@ export function todayInShanghai(now = new Date()): string {
 
 /** The idempotency hash, taken over the request's canonical JSON. */
 function requestHash(canonicalRequest: string): string {
-  return createHash('sha256').update(canonicalRequest).digest('hex')
+  return crypto.hash('sha256', canonicalRequest, 'hex')
 }
 
 interface ScreenInput {
