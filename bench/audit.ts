@@ -12,12 +12,11 @@
 import { readFileSync } from 'node:fs'
 import { get, type IncomingMessage } from 'node:http'
 import { sql } from 'drizzle-orm'
+import { appendLog } from '../scripts/append-log.ts'
 import { createKeys, type Driver, freePort, scratchStore, startServer } from '../scripts/server-process.ts'
-import { sealEvents } from '../src/core/audit-chain.ts'
 import { canonicalJson } from '../src/core/canonical-json.ts'
 import { openDatabase } from '../src/db/client.ts'
 import { projectFile } from '../src/project-files.ts'
-import { insertEvents, readTail } from '../src/services/audit-log.ts'
 import { GroupCommitter } from '../src/services/group-commit.ts'
 import { Nomenclature } from '../src/services/nomenclature.ts'
 import { declaration } from './declarations.ts'
@@ -93,30 +92,20 @@ async function benchAppend(env: Record<string, string>) {
   return { plainRate, appendRate }
 }
 
-/** Writes a valid chain of `count` events in batches; the payload is canonicalised once. */
+/** Writes a valid chain of `count` events; the payload is canonicalised once. */
 async function fillChain(env: Record<string, string>, count: number, payload: unknown) {
   const database = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR ?? 'memory://' })
   await database.migrate()
   const canonicalPayload = canonicalJson(payload)
-  const at = new Date().toISOString()
-  for (let tail = await readTail(database.db); (tail?.sequence ?? 0) < count; ) {
-    const size = Math.min(5_000, count - (tail?.sequence ?? 0))
-    const batch = sealEvents(
-      Array.from({ length: size }, (_, i) => ({
-        action: 'screening.created' as const,
-        actor,
-        subject: { screeningId: `bench-${(tail?.sequence ?? 0) + i + 1}` },
-        decision: 'ALLOW',
-        registryVersion: '2024.1',
-        payload,
-        canonicalPayload,
-      })),
-      tail,
-      at,
-    )
-    await insertEvents(database.db, batch)
-    tail = batch[batch.length - 1]!
-  }
+  await appendLog(database.db, count, (n) => ({
+    action: 'screening.created',
+    actor,
+    subject: { screeningId: `bench-${n + 1}` },
+    decision: 'ALLOW',
+    registryVersion: '2024.1',
+    payload,
+    canonicalPayload,
+  }))
   await database.close()
 }
 

@@ -1,15 +1,9 @@
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { sealEvents } from '../../src/core/audit-chain.ts'
+import { appendLog } from '../../scripts/append-log.ts'
 import { copyOut } from '../../src/db/copy-out.ts'
 import { cliActor } from '../../src/services/actor.ts'
-import {
-  eventTextToJsonLine,
-  insertEvents,
-  ndjsonCopyStatements,
-  readEventPages,
-  readTail,
-} from '../../src/services/audit-log.ts'
+import { eventTextToJsonLine, ndjsonCopyStatements, readEventPages } from '../../src/services/audit-log.ts'
 import { createTestApp, type TestApp, usingPostgres } from '../helpers/test-app.ts'
 
 /** On PostgreSQL the NDJSON export is written by COPY; elsewhere by the row reader it must equal. */
@@ -17,14 +11,15 @@ describe.runIf(usingPostgres)('NDJSON export through COPY', () => {
   let t: TestApp
   beforeAll(async () => {
     t = await createTestApp()
-    const { db } = t.runtime.services.database
     // Members with what JSON and COPY escape differently: quotes, backslashes, control characters, CJK.
     const tricky = 'a "quoted" \\ back\\slash\ttab\nline\u0001 五氯苯酚 😀'
-    let tail = await readTail(db)
-    for (let batch = 0; batch < 6; batch++) {
-      const events = sealEvents(
-        Array.from({ length: 1_000 }, (_, i) => ({
-          action: i % 3 === 0 ? ('screening.created' as const) : ('review.resolved' as const),
+    await appendLog(
+      t.runtime.services.database.db,
+      6_000,
+      (n) => {
+        const [batch, i] = [Math.floor(n / 1_000), n % 1_000]
+        return {
+          action: i % 3 === 0 ? 'screening.created' : 'review.resolved',
           actor: { ...cliActor(), name: tricky },
           subject: { screeningId: `${batch}-${i}`, note: tricky },
           decision: i % 2 === 0 ? 'BLOCK' : null,
@@ -36,13 +31,13 @@ describe.runIf(usingPostgres)('NDJSON export through COPY', () => {
             nested: { list: [1.5, -0, 1e21, true, null] },
             pad: 'x'.repeat(500),
           },
-        })),
-        tail,
-        new Date(Date.UTC(2026, 0, 1, 0, 0, batch, 7 * batch)).toISOString(),
-      )
-      await insertEvents(db, events)
-      tail = events[events.length - 1]!
-    }
+        }
+      },
+      {
+        batchSize: 1_000,
+        at: (batch) => new Date(Date.UTC(2026, 0, 1, 0, 0, batch, 7 * batch)).toISOString(),
+      },
+    )
   })
   afterAll(() => t.close())
 

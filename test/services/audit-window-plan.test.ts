@@ -1,33 +1,23 @@
 import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { sealEvents } from '../../src/core/audit-chain.ts'
+import { appendLog } from '../../scripts/append-log.ts'
 import { queryRows } from '../../src/db/client.ts'
 import { cliActor } from '../../src/services/actor.ts'
-import { insertEvents, readTail, windowSource } from '../../src/services/audit-log.ts'
+import { windowSource } from '../../src/services/audit-log.ts'
 import { createTestApp, type TestApp } from '../helpers/test-app.ts'
 
 describe('an export window', () => {
   let t: TestApp
   beforeAll(async () => {
     t = await createTestApp()
-    const { db } = t.runtime.services.database
     // A log never analysed, as a fresh or fast-growing one is: one action everywhere, no statistics.
-    let tail = await readTail(db)
-    for (let batch = 0; batch < 10; batch++) {
-      const events = sealEvents(
-        Array.from({ length: 5_000 }, (_, i) => ({
-          action: 'screening.created' as const,
-          actor: cliActor(),
-          subject: { screeningId: `${batch}-${i}` },
-          decision: 'ALLOW',
-          payload: { n: i },
-        })),
-        tail,
-        new Date().toISOString(),
-      )
-      await insertEvents(db, events)
-      tail = events[events.length - 1]!
-    }
+    await appendLog(t.runtime.services.database.db, 50_000, (n) => ({
+      action: 'screening.created',
+      actor: cliActor(),
+      subject: { screeningId: `plan-${n}` },
+      decision: 'ALLOW',
+      payload: { n },
+    }))
   }, 120_000)
   afterAll(() => t.close())
 
