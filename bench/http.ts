@@ -4,6 +4,10 @@
  * 1-line and 20-line declarations (each answer only after its audit event committed). PGlite first, then
  * PostgreSQL when DATABASE_URL is set (on a fresh database, dropped afterwards). All load goes to 127.0.0.1,
  * bounded by BENCH_SECONDS (default 10) per measurement.
+ *
+ * The echo and the 1-line screening, whose ratio is the goal, alternate in BENCH_ROUNDS rounds (default 4)
+ * of BENCH_SECONDS / 2 each: this VM's speed drifts by tens of per cent within a minute, and one echo row
+ * followed by one screening row measured the drift as often as the service.
  */
 import { readFileSync } from 'node:fs'
 import { availableParallelism, cpus } from 'node:os'
@@ -13,9 +17,12 @@ import { declaration } from './declarations.ts'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4)
 
 interface Measurement {
   name: string
+  requests: number
+  seconds: number
   rps: number
   p50: number
   p99: number
@@ -51,9 +58,10 @@ async function measureScreening(
   pid: number,
   body: string,
   key: string,
+  seconds?: number,
 ): Promise<Measurement> {
   const before = await auditTotals(base)
-  const m = await measure(name, `${base}/v1/screenings`, pid, { method: 'POST', body, key })
+  const m = await measure(name, `${base}/v1/screenings`, pid, { method: 'POST', body, key, seconds })
   const after = await auditTotals(base)
   const batches = after.batches - before.batches
   return {
@@ -85,7 +93,9 @@ async function measure(
   })
   return {
     name,
-    rps: result.requests.average,
+    requests: result.requests.total,
+    seconds: result.duration,
+    rps: result.requests.total / result.duration,
     p50: result.latency.p50,
     p99: result.latency.p99,
     failures: result.non2xx + result.errors + result.timeouts,
@@ -93,7 +103,43 @@ async function measure(
   }
 }
 
-async function benchDriver(driver: Driver): Promise<Measurement[]> {
+/**
+ * Rounds of one route as one row: rates and CPU over all their requests, the worst round's p99 (autocannon
+ * gives percentiles per run, which do not merge) and the median round's p50.
+ */
+function combine(rounds: Measurement[]): Measurement {
+  const sum = (f: (m: Measurement) => number) => rounds.reduce((total, m) => total + f(m), 0)
+  const requests = sum((m) => m.requests)
+  const seconds = sum((m) => m.seconds)
+  const p50s = rounds.map((m) => m.p50).sort((a, b) => a - b)
+  const audits = rounds.flatMap((m) => (m.audit ? [m.audit] : []))
+  return {
+    name: rounds[0]!.name,
+    requests,
+    seconds,
+    rps: requests / seconds,
+    p50: p50s[Math.floor(p50s.length / 2)]!,
+    p99: Math.max(...rounds.map((m) => m.p99)),
+    failures: sum((m) => m.failures),
+    cpuPerRequest: sum((m) => m.cpuPerRequest * m.requests) / requests,
+    ...(audits.length > 0
+      ? {
+          audit: {
+            events: audits.reduce((t, a) => t + a.events, 0) / audits.length,
+            ms: audits.reduce((t, a) => t + a.ms, 0) / audits.length,
+          },
+        }
+      : {}),
+  }
+}
+
+interface DriverResult {
+  rows: Measurement[]
+  /** 1-line screenings ÷ echo, round by round. */
+  roundRatios: number[]
+}
+
+async function benchDriver(driver: Driver): Promise<DriverResult> {
   const s = await scratchStore(driver, 'popscreen-bench')
   try {
     const { screener } = await createKeys(s.env, ['screener'])
@@ -111,15 +157,30 @@ async function benchDriver(driver: Driver): Promise<Measurement[]> {
         key: screener,
         seconds: 3,
       })
-      return [
-        await measure('GET /health/live', `${base}/health/live`, pid, {}),
-        await measure('POST /bench/echo (zod, 1 line)', `${base}/bench/echo`, pid, {
-          method: 'POST',
-          body: one,
-        }),
-        await measureScreening('POST /v1/screenings, 1 line', base, pid, one, screener),
-        await measureScreening('POST /v1/screenings, 20 lines', base, pid, twenty, screener),
-      ]
+      const health = await measure('GET /health/live', `${base}/health/live`, pid, {})
+      const echoRounds: Measurement[] = []
+      const oneRounds: Measurement[] = []
+      for (let round = 0; round < ROUNDS; round++) {
+        echoRounds.push(
+          await measure('POST /bench/echo (zod, 1 line)', `${base}/bench/echo`, pid, {
+            method: 'POST',
+            body: one,
+            seconds: SECONDS / 2,
+          }),
+        )
+        oneRounds.push(
+          await measureScreening('POST /v1/screenings, 1 line', base, pid, one, screener, SECONDS / 2),
+        )
+      }
+      return {
+        rows: [
+          health,
+          combine(echoRounds),
+          combine(oneRounds),
+          await measureScreening('POST /v1/screenings, 20 lines', base, pid, twenty, screener),
+        ],
+        roundRatios: oneRounds.map((m, i) => m.rps / echoRounds[i]!.rps),
+      }
     } finally {
       await server.stop()
     }
@@ -128,9 +189,11 @@ async function benchDriver(driver: Driver): Promise<Measurement[]> {
   }
 }
 
-function report(driver: string, m: Measurement[]) {
+function report(driver: string, { rows: m, roundRatios }: DriverResult) {
   const [health, echo, one, twenty] = m as [Measurement, Measurement, Measurement, Measurement]
-  console.log(`\n${driver}: ${CONNECTIONS} connections, ${SECONDS} s each`)
+  console.log(
+    `\n${driver}: ${CONNECTIONS} connections; ${SECONDS} s per row, echo and 1-line in ${ROUNDS} alternating rounds of ${SECONDS / 2} s`,
+  )
   console.log(
     '| route | req/s | p50 ms | p99 ms | × health | × echo | server CPU µs/req | failures | audit batch: events, ms |',
   )
@@ -139,6 +202,9 @@ function report(driver: string, m: Measurement[]) {
     console.log(
       `| ${r.name} | ${Math.round(r.rps).toLocaleString('en')} | ${r.p50} | ${r.p99} | ${(r.rps / health.rps).toFixed(2)} | ${(r.rps / echo.rps).toFixed(2)} | ${Math.round(r.cpuPerRequest)} | ${r.failures} | ${r.audit ? `${r.audit.events.toFixed(1)}, ${r.audit.ms.toFixed(1)}` : ''} |`,
     )
+  console.log(
+    `1-line ÷ echo by round: ${roundRatios.map((r) => r.toFixed(2)).join(', ')}; server CPU per echo ÷ per 1-line screening: ${(echo.cpuPerRequest / one.cpuPerRequest).toFixed(2)}`,
+  )
   console.log(
     `screening lines/s: 1-line ${Math.round(one.rps).toLocaleString('en')}, 20-line ${Math.round(twenty.rps * 20).toLocaleString('en')}`,
   )
