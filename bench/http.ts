@@ -24,6 +24,8 @@ interface Measurement {
   requests: number
   seconds: number
   rps: number
+  /** Every answered request's latency in ms, as the load generator timed it: rounds merge exactly. */
+  latencies: number[]
   p50: number
   p99: number
   failures: number
@@ -80,46 +82,58 @@ async function measure(
   options: { method?: 'GET' | 'POST'; body?: string; key?: string; seconds?: number },
 ): Promise<Measurement> {
   const cpuBefore = cpuSeconds(pid)
-  const result = await autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration: options.seconds ?? SECONDS,
-    method: options.method ?? 'GET',
-    headers: {
-      ...(options.body ? { 'content-type': 'application/json' } : {}),
-      ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
-    },
-    ...(options.body ? { body: options.body } : {}),
+  const latencies: number[] = []
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url,
+        connections: CONNECTIONS,
+        duration: options.seconds ?? SECONDS,
+        method: options.method ?? 'GET',
+        headers: {
+          ...(options.body ? { 'content-type': 'application/json' } : {}),
+          ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
+        },
+        ...(options.body ? { body: options.body } : {}),
+      },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    )
+    instance.on('response', (_client, _status, _bytes, ms) => {
+      latencies.push(ms)
+    })
   })
   return {
     name,
     requests: result.requests.total,
     seconds: result.duration,
     rps: result.requests.total / result.duration,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
+    latencies,
+    ...percentiles(latencies),
     failures: result.non2xx + result.errors + result.timeouts,
     cpuPerRequest: ((cpuSeconds(pid) - cpuBefore) * 1e6) / result.requests.total,
   }
 }
 
-/**
- * Rounds of one route as one row: rates and CPU over all their requests, the worst round's p99 (autocannon
- * gives percentiles per run, which do not merge) and the median round's p50.
- */
+function percentiles(latencies: number[]): { p50: number; p99: number } {
+  const sorted = Float64Array.from(latencies).sort()
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
+  return { p50: at(0.5), p99: at(0.99) }
+}
+
+/** Rounds of one route as one row: rates, latencies and CPU over all their requests. */
 function combine(rounds: Measurement[]): Measurement {
   const sum = (f: (m: Measurement) => number) => rounds.reduce((total, m) => total + f(m), 0)
   const requests = sum((m) => m.requests)
   const seconds = sum((m) => m.seconds)
-  const p50s = rounds.map((m) => m.p50).sort((a, b) => a - b)
+  const latencies = rounds.flatMap((m) => m.latencies)
   const audits = rounds.flatMap((m) => (m.audit ? [m.audit] : []))
   return {
     name: rounds[0]!.name,
     requests,
     seconds,
     rps: requests / seconds,
-    p50: p50s[Math.floor(p50s.length / 2)]!,
-    p99: Math.max(...rounds.map((m) => m.p99)),
+    latencies,
+    ...percentiles(latencies),
     failures: sum((m) => m.failures),
     cpuPerRequest: sum((m) => m.cpuPerRequest * m.requests) / requests,
     ...(audits.length > 0
@@ -200,7 +214,7 @@ function report(driver: string, { rows: m, roundRatios }: DriverResult) {
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const r of m)
     console.log(
-      `| ${r.name} | ${Math.round(r.rps).toLocaleString('en')} | ${r.p50} | ${r.p99} | ${(r.rps / health.rps).toFixed(2)} | ${(r.rps / echo.rps).toFixed(2)} | ${Math.round(r.cpuPerRequest)} | ${r.failures} | ${r.audit ? `${r.audit.events.toFixed(1)}, ${r.audit.ms.toFixed(1)}` : ''} |`,
+      `| ${r.name} | ${Math.round(r.rps).toLocaleString('en')} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${(r.rps / health.rps).toFixed(2)} | ${(r.rps / echo.rps).toFixed(2)} | ${Math.round(r.cpuPerRequest)} | ${r.failures} | ${r.audit ? `${r.audit.events.toFixed(1)}, ${r.audit.ms.toFixed(1)}` : ''} |`,
     )
   console.log(
     `1-line ÷ echo by round: ${roundRatios.map((r) => r.toFixed(2)).join(', ')}; server CPU per echo ÷ per 1-line screening: ${(echo.cpuPerRequest / one.cpuPerRequest).toFixed(2)}`,
