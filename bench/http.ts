@@ -31,11 +31,15 @@ interface Measurement {
   failures: number
   /** CPU time of the server process (all its threads) per request, in µs: steadier than rates on a shared VM. */
   cpuPerRequest: number
-  /** Mean audit batch over the measurement (from /metrics): events per batch and its time to commit. */
-  audit?: { events: number; ms: number }
+  /** The audit batches committed during the measurement (from the service's /metrics). */
+  audit?: AuditTotals
 }
 
-type AuditTotals = { batches: number; events: number; seconds: number }
+/** `slow`: batches that took longer than SLOW_BATCH_SECONDS to seal, write and commit. */
+type AuditTotals = { batches: number; events: number; seconds: number; slow: number }
+
+/** A bucket bound of `audit_batch_duration_seconds`. */
+const SLOW_BATCH_SECONDS = 0.05
 
 /** User + system CPU seconds a process has used (Linux /proc; fields 14 and 15, in clock ticks of 10 ms). */
 function cpuSeconds(pid: number): number {
@@ -50,8 +54,18 @@ async function auditTotals(base: string): Promise<AuditTotals> {
     batches: total('audit_batches_total'),
     events: total('audit_events_total'),
     seconds: total('audit_batch_seconds_total'),
+    slow:
+      total('audit_batch_duration_seconds_count') -
+      total(`audit_batch_duration_seconds_bucket\\{le="${SLOW_BATCH_SECONDS}"\\}`),
   }
 }
+
+const auditDelta = (after: AuditTotals, before: AuditTotals): AuditTotals => ({
+  batches: after.batches - before.batches,
+  events: after.events - before.events,
+  seconds: after.seconds - before.seconds,
+  slow: after.slow - before.slow,
+})
 
 /** A measurement of a screening route, with the audit batches it caused. */
 async function measureScreening(
@@ -64,15 +78,7 @@ async function measureScreening(
 ): Promise<Measurement> {
   const before = await auditTotals(base)
   const m = await measure(name, `${base}/v1/screenings`, pid, { method: 'POST', body, key, seconds })
-  const after = await auditTotals(base)
-  const batches = after.batches - before.batches
-  return {
-    ...m,
-    audit: {
-      events: (after.events - before.events) / batches,
-      ms: ((after.seconds - before.seconds) * 1000) / batches,
-    },
-  }
+  return { ...m, audit: auditDelta(await auditTotals(base), before) }
 }
 
 async function measure(
@@ -138,10 +144,12 @@ function combine(rounds: Measurement[]): Measurement {
     cpuPerRequest: sum((m) => m.cpuPerRequest * m.requests) / requests,
     ...(audits.length > 0
       ? {
-          audit: {
-            events: audits.reduce((t, a) => t + a.events, 0) / audits.length,
-            ms: audits.reduce((t, a) => t + a.ms, 0) / audits.length,
-          },
+          audit: audits.reduce((t, a) => ({
+            batches: t.batches + a.batches,
+            events: t.events + a.events,
+            seconds: t.seconds + a.seconds,
+            slow: t.slow + a.slow,
+          })),
         }
       : {}),
   }
@@ -203,18 +211,22 @@ async function benchDriver(driver: Driver): Promise<DriverResult> {
   }
 }
 
+function batchSummary(a: AuditTotals): string {
+  return `${(a.events / a.batches).toFixed(1)}, ${((a.seconds * 1000) / a.batches).toFixed(1)}, ${a.slow} of ${a.batches}`
+}
+
 function report(driver: string, { rows: m, roundRatios }: DriverResult) {
   const [health, echo, one, twenty] = m as [Measurement, Measurement, Measurement, Measurement]
   console.log(
     `\n${driver}: ${CONNECTIONS} connections; ${SECONDS} s per row, echo and 1-line in ${ROUNDS} alternating rounds of ${SECONDS / 2} s`,
   )
   console.log(
-    '| route | req/s | p50 ms | p99 ms | × health | × echo | server CPU µs/req | failures | audit batch: events, ms |',
+    `| route | req/s | p50 ms | p99 ms | × health | × echo | server CPU µs/req | failures | audit batch: events, ms, over ${SLOW_BATCH_SECONDS * 1000} ms |`,
   )
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
   for (const r of m)
     console.log(
-      `| ${r.name} | ${Math.round(r.rps).toLocaleString('en')} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${(r.rps / health.rps).toFixed(2)} | ${(r.rps / echo.rps).toFixed(2)} | ${Math.round(r.cpuPerRequest)} | ${r.failures} | ${r.audit ? `${r.audit.events.toFixed(1)}, ${r.audit.ms.toFixed(1)}` : ''} |`,
+      `| ${r.name} | ${Math.round(r.rps).toLocaleString('en')} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${(r.rps / health.rps).toFixed(2)} | ${(r.rps / echo.rps).toFixed(2)} | ${Math.round(r.cpuPerRequest)} | ${r.failures} | ${r.audit ? batchSummary(r.audit) : ''} |`,
     )
   console.log(
     `1-line ÷ echo by round: ${roundRatios.map((r) => r.toFixed(2)).join(', ')}; server CPU per echo ÷ per 1-line screening: ${(echo.cpuPerRequest / one.cpuPerRequest).toFixed(2)}`,

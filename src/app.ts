@@ -54,7 +54,7 @@ export async function buildApp({
 
   await app.register(problemDetails)
   await app.register(requestEncoding)
-  await app.register(metrics, { audit: services.committer.stats })
+  await app.register(metrics, { audit: services.committer })
   await app.register(docs)
   await app.register(auth, { keys: services.keys })
   await app.register(security, { config })

@@ -31,6 +31,9 @@ export interface CommitStats {
   seconds: number
 }
 
+/** Told of every committed batch: how many events it held and how long it took to seal, write and commit. */
+export type BatchListener = (events: number, seconds: number) => void
+
 export interface GroupCommitOptions {
   flushMs: number
   maxBatch: number
@@ -49,11 +52,17 @@ export class GroupCommitter {
   /** The last event this writer committed: the next batch links to it unless another writer came between. */
   private tail: ChainTail | null | undefined
   readonly stats: CommitStats = { batches: 0, events: 0, seconds: 0 }
+  private readonly batchListeners: BatchListener[] = []
 
   constructor(
     private readonly db: Db,
     private readonly options: GroupCommitOptions,
   ) {}
+
+  /** Calls `listener` after each committed batch (the metrics' batch-duration histogram). */
+  onBatch(listener: BatchListener): void {
+    this.batchListeners.push(listener)
+  }
 
   submit(item: CommitItem): Promise<AuditEvent> {
     if (this.closed) return Promise.reject(new Error('audit writer is closed'))
@@ -90,9 +99,11 @@ export class GroupCommitter {
     try {
       const started = performance.now()
       const events = await this.commit(batch.map((w) => w.item))
+      const seconds = (performance.now() - started) / 1000
       this.stats.batches += 1
       this.stats.events += batch.length
-      this.stats.seconds += (performance.now() - started) / 1000
+      this.stats.seconds += seconds
+      for (const listener of this.batchListeners) listener(batch.length, seconds)
       batch.forEach((w, i) => {
         w.resolve(events[i]!)
       })

@@ -159,5 +159,10 @@ describe('OpenAPI', () => {
     expect(await total('audit_events_total')).toBeGreaterThanOrEqual(events + 1)
     expect(await total('audit_batches_total')).toBeGreaterThanOrEqual(batches + 1)
     expect(await total('audit_batch_seconds_total')).toBeGreaterThan(0)
+    // The duration histogram saw the same batches: its count follows the batch counter.
+    expect(await total('audit_batch_duration_seconds_count')).toBe(await total('audit_batches_total'))
+    expect(await total('audit_batch_duration_seconds_bucket\\{le="\\+Inf"\\}')).toBe(
+      await total('audit_batches_total'),
+    )
   })
 })

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client'
-import type { CommitStats } from '../../services/group-commit.ts'
+import type { BatchListener, CommitStats } from '../../services/group-commit.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -10,7 +10,13 @@ declare module 'fastify' {
 }
 
 /** Prometheus metrics at /metrics. Serve it on an internal network only: it is not authenticated. */
-export const metrics = fp(async (app: FastifyInstance, opts: { audit: CommitStats }) => {
+/** What /metrics reads of the audit writer. */
+export interface AuditWriterMetrics {
+  stats: CommitStats
+  onBatch(listener: BatchListener): void
+}
+
+export const metrics = fp(async (app: FastifyInstance, opts: { audit: AuditWriterMetrics }) => {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
   const duration = new Histogram({
@@ -39,7 +45,7 @@ export const metrics = fp(async (app: FastifyInstance, opts: { audit: CommitStat
       registers: [registry],
       collect() {
         this.reset()
-        this.inc(read(opts.audit))
+        this.inc(read(opts.audit.stats))
       },
     })
   auditTotal('audit_batches_total', 'Audit batches committed (one transaction each)', (s) => s.batches)
@@ -49,6 +55,15 @@ export const metrics = fp(async (app: FastifyInstance, opts: { audit: CommitStat
     'Time spent sealing, writing and committing the committed batches',
     (s) => s.seconds,
   )
+  // Every screening waits for its batch's commit, so a slow WAL flush on the database host shows here
+  // first: the tail of this histogram is the tail of screening latency.
+  const batchDuration = new Histogram({
+    name: 'audit_batch_duration_seconds',
+    help: 'Time to seal, write and commit one audit batch',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  })
+  opts.audit.onBatch((_events, seconds) => batchDuration.observe(seconds))
   app.decorate('metrics', { decisions, lines, registry })
 
   app.addHook('onResponse', async (request, reply) => {
