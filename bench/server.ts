@@ -1,7 +1,9 @@
 /**
  * The server `npm run bench:http` drives: exactly the production app (src/server.ts) plus one
  * baseline route, POST /bench/echo, which parses and validates a screening request with the same zod
- * schema and sends it back — all the per-request work of a screening except matching and the audit commit.
+ * schema and sends it back. Like every route it passes the security headers, the body checks and the
+ * request metrics; unlike /v1 routes it has no API-key check, rate limit or response schema. The ratio to
+ * it is the cost of those, of deciding, and of the audit commit.
  */
 import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
