@@ -18,6 +18,8 @@ import { declaration } from './declarations.ts'
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4)
+/** Issue #8's goal for 1-line screenings on PostgreSQL. */
+const GOAL = { ratio: 0.5, p99: 25 }
 
 interface Measurement {
   name: string
@@ -234,6 +236,13 @@ function report(driver: string, { rows: m, roundRatios }: DriverResult) {
   console.log(
     `screening lines/s: 1-line ${Math.round(one.rps).toLocaleString('en')}, 20-line ${Math.round(twenty.rps * 20).toLocaleString('en')}`,
   )
+  if (driver === 'PostgreSQL') {
+    const ratio = one.rps / echo.rps
+    const met = ratio >= GOAL.ratio && one.p99 <= GOAL.p99
+    console.log(
+      `goal (1-line ≥ ${GOAL.ratio}× echo, p99 ≤ ${GOAL.p99} ms at ${CONNECTIONS} connections): ${met ? 'met' : 'not met'} (${ratio.toFixed(2)}×, p99 ${one.p99.toFixed(1)} ms)`,
+    )
+  }
   return m.every((r) => r.failures === 0)
 }
 
