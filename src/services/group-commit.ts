@@ -23,15 +23,10 @@ interface Waiting {
   reject: (err: unknown) => void
 }
 
-/** Running totals of committed batches, read by /metrics (and the HTTP benchmark through it). */
-export interface CommitStats {
-  batches: number
-  events: number
-  /** Time to seal, write and commit a batch (a retry under the chain lock included). */
-  seconds: number
-}
-
-/** Told of every committed batch: how many events it held and how long it took to seal, write and commit. */
+/**
+ * Told of every committed batch (/metrics counts them): how many events it held and how long it took to
+ * seal, write and commit (a retry under the chain lock included).
+ */
 export type BatchListener = (events: number, seconds: number) => void
 
 export interface GroupCommitOptions {
@@ -51,17 +46,17 @@ export class GroupCommitter {
   private closed = false
   /** The last event this writer committed: the next batch links to it unless another writer came between. */
   private tail: ChainTail | null | undefined
-  readonly stats: CommitStats = { batches: 0, events: 0, seconds: 0 }
-  private readonly batchListeners: BatchListener[] = []
+  private readonly batchListeners = new Set<BatchListener>()
 
   constructor(
     private readonly db: Db,
     private readonly options: GroupCommitOptions,
   ) {}
 
-  /** Calls `listener` after each committed batch (the metrics' batch-duration histogram). */
-  onBatch(listener: BatchListener): void {
-    this.batchListeners.push(listener)
+  /** Calls `listener` after each committed batch, until the returned function is called. */
+  onBatch(listener: BatchListener): () => void {
+    this.batchListeners.add(listener)
+    return () => this.batchListeners.delete(listener)
   }
 
   submit(item: CommitItem): Promise<AuditEvent> {
@@ -100,9 +95,6 @@ export class GroupCommitter {
       const started = performance.now()
       const events = await this.commit(batch.map((w) => w.item))
       const seconds = (performance.now() - started) / 1000
-      this.stats.batches += 1
-      this.stats.events += batch.length
-      this.stats.seconds += seconds
       for (const listener of this.batchListeners) listener(batch.length, seconds)
       batch.forEach((w, i) => {
         w.resolve(events[i]!)

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client'
-import type { BatchListener, CommitStats } from '../../services/group-commit.ts'
+import type { BatchListener } from '../../services/group-commit.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -9,13 +9,12 @@ declare module 'fastify' {
   }
 }
 
-/** Prometheus metrics at /metrics. Serve it on an internal network only: it is not authenticated. */
-/** What /metrics reads of the audit writer. */
+/** What /metrics needs of the audit writer: to be told of each committed batch. */
 export interface AuditWriterMetrics {
-  stats: CommitStats
-  onBatch(listener: BatchListener): void
+  onBatch(listener: BatchListener): () => void
 }
 
+/** Prometheus metrics at /metrics. Serve it on an internal network only: it is not authenticated. */
 export const metrics = fp(async (app: FastifyInstance, opts: { audit: AuditWriterMetrics }) => {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
@@ -37,23 +36,13 @@ export const metrics = fp(async (app: FastifyInstance, opts: { audit: AuditWrite
     help: 'Declaration lines screened',
     registers: [registry],
   })
-  // The audit writer's totals, read when scraped: batch size and flush time follow from their ratios.
-  const auditTotal = (name: string, help: string, read: (s: CommitStats) => number) =>
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.reset()
-        this.inc(read(opts.audit.stats))
-      },
-    })
-  auditTotal('audit_batches_total', 'Audit batches committed (one transaction each)', (s) => s.batches)
-  auditTotal('audit_events_total', 'Audit events committed through batches', (s) => s.events)
-  auditTotal(
+  // The audit writer's batches: batch size and flush time follow from the totals' ratios.
+  const counter = (name: string, help: string) => new Counter({ name, help, registers: [registry] })
+  const batches = counter('audit_batches_total', 'Audit batches committed (one transaction each)')
+  const events = counter('audit_events_total', 'Audit events committed through batches')
+  const seconds = counter(
     'audit_batch_seconds_total',
     'Time spent sealing, writing and committing the committed batches',
-    (s) => s.seconds,
   )
   // Every screening waits for its batch's commit, so a slow WAL flush on the database host shows here
   // first: the tail of this histogram is the tail of screening latency.
@@ -63,7 +52,13 @@ export const metrics = fp(async (app: FastifyInstance, opts: { audit: AuditWrite
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   })
-  opts.audit.onBatch((_events, seconds) => batchDuration.observe(seconds))
+  const unsubscribe = opts.audit.onBatch((n, s) => {
+    batches.inc()
+    events.inc(n)
+    seconds.inc(s)
+    batchDuration.observe(s)
+  })
+  app.addHook('onClose', async () => unsubscribe())
   app.decorate('metrics', { decisions, lines, registry })
 
   app.addHook('onResponse', async (request, reply) => {
