@@ -21,24 +21,30 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4)
 /** Issue #8's goal for 1-line screenings on PostgreSQL. */
 const GOAL = { ratio: 0.5, p99: 25 }
 
+/** What one or more runs of a route add up to; rates, percentiles and per-request CPU follow in `derived`. */
 interface Measurement {
   name: string
   requests: number
   seconds: number
-  rps: number
   /** Every answered request's latency in ms, as the load generator timed it: rounds merge exactly. */
   latencies: number[]
-  p50: number
-  p99: number
   failures: number
-  /** CPU time of the server process (all its threads) per request, in µs: steadier than rates on a shared VM. */
-  cpuPerRequest: number
+  /** CPU time of the server process (all its threads): steadier than rates on a shared VM. */
+  cpuSeconds: number
   /** The audit batches committed during the measurement (from the service's /metrics). */
   audit?: AuditTotals
 }
 
 /** `slow`: batches that took longer than SLOW_BATCH_SECONDS to seal, write and commit. */
 type AuditTotals = { batches: number; events: number; seconds: number; slow: number }
+
+/** a + sign × b, field by field: a measurement's delta (sign -1) and the sum of rounds. */
+const addTotals = (a: AuditTotals, b: AuditTotals, sign = 1): AuditTotals => ({
+  batches: a.batches + sign * b.batches,
+  events: a.events + sign * b.events,
+  seconds: a.seconds + sign * b.seconds,
+  slow: a.slow + sign * b.slow,
+})
 
 /** A bucket bound of `audit_batch_duration_seconds`. */
 const SLOW_BATCH_SECONDS = 0.05
@@ -62,13 +68,6 @@ async function auditTotals(base: string): Promise<AuditTotals> {
   }
 }
 
-const auditDelta = (after: AuditTotals, before: AuditTotals): AuditTotals => ({
-  batches: after.batches - before.batches,
-  events: after.events - before.events,
-  seconds: after.seconds - before.seconds,
-  slow: after.slow - before.slow,
-})
-
 /** A measurement of a screening route, with the audit batches it caused. */
 async function measureScreening(
   name: string,
@@ -80,7 +79,7 @@ async function measureScreening(
 ): Promise<Measurement> {
   const before = await auditTotals(base)
   const m = await measure(name, `${base}/v1/screenings`, pid, { method: 'POST', body, key, seconds })
-  return { ...m, audit: auditDelta(await auditTotals(base), before) }
+  return { ...m, audit: addTotals(await auditTotals(base), before, -1) }
 }
 
 async function measure(
@@ -114,46 +113,37 @@ async function measure(
     name,
     requests: result.requests.total,
     seconds: result.duration,
-    rps: result.requests.total / result.duration,
     latencies,
-    ...percentiles(latencies),
     failures: result.non2xx + result.errors + result.timeouts,
-    cpuPerRequest: ((cpuSeconds(pid) - cpuBefore) * 1e6) / result.requests.total,
+    cpuSeconds: cpuSeconds(pid) - cpuBefore,
   }
 }
 
-function percentiles(latencies: number[]): { p50: number; p99: number } {
-  const sorted = Float64Array.from(latencies).sort()
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
-  return { p50: at(0.5), p99: at(0.99) }
-}
-
-/** Rounds of one route as one row: rates, latencies and CPU over all their requests. */
+/** Rounds of one route as one row: everything summed, so rates and percentiles cover all its requests. */
 function combine(rounds: Measurement[]): Measurement {
   const sum = (f: (m: Measurement) => number) => rounds.reduce((total, m) => total + f(m), 0)
-  const requests = sum((m) => m.requests)
-  const seconds = sum((m) => m.seconds)
-  const latencies = rounds.flatMap((m) => m.latencies)
   const audits = rounds.flatMap((m) => (m.audit ? [m.audit] : []))
   return {
     name: rounds[0]!.name,
-    requests,
-    seconds,
-    rps: requests / seconds,
-    latencies,
-    ...percentiles(latencies),
+    requests: sum((m) => m.requests),
+    seconds: sum((m) => m.seconds),
+    latencies: rounds.flatMap((m) => m.latencies),
     failures: sum((m) => m.failures),
-    cpuPerRequest: sum((m) => m.cpuPerRequest * m.requests) / requests,
-    ...(audits.length > 0
-      ? {
-          audit: audits.reduce((t, a) => ({
-            batches: t.batches + a.batches,
-            events: t.events + a.events,
-            seconds: t.seconds + a.seconds,
-            slow: t.slow + a.slow,
-          })),
-        }
-      : {}),
+    cpuSeconds: sum((m) => m.cpuSeconds),
+    ...(audits.length > 0 ? { audit: audits.reduce((t, a) => addTotals(t, a)) } : {}),
+  }
+}
+
+type Derived = ReturnType<typeof derived>
+
+function derived(m: Measurement) {
+  const sorted = Float64Array.from(m.latencies).sort()
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
+  return {
+    rps: m.requests / m.seconds,
+    p50: at(0.5),
+    p99: at(0.99),
+    cpuPerRequest: (m.cpuSeconds * 1e6) / m.requests,
   }
 }
 
@@ -203,7 +193,7 @@ async function benchDriver(driver: Driver): Promise<DriverResult> {
           combine(oneRounds),
           await measureScreening('POST /v1/screenings, 20 lines', base, pid, twenty, screener),
         ],
-        roundRatios: oneRounds.map((m, i) => m.rps / echoRounds[i]!.rps),
+        roundRatios: oneRounds.map((m, i) => derived(m).rps / derived(echoRounds[i]!).rps),
       }
     } finally {
       await server.stop()
@@ -218,7 +208,7 @@ function batchSummary(a: AuditTotals): string {
 }
 
 function report(driver: string, { rows: m, roundRatios }: DriverResult) {
-  const [health, echo, one, twenty] = m as [Measurement, Measurement, Measurement, Measurement]
+  const [health, echo, one, twenty] = m.map(derived) as [Derived, Derived, Derived, Derived]
   console.log(
     `\n${driver}: ${CONNECTIONS} connections; ${SECONDS} s per row, echo and 1-line in ${ROUNDS} alternating rounds of ${SECONDS / 2} s`,
   )
@@ -226,10 +216,12 @@ function report(driver: string, { rows: m, roundRatios }: DriverResult) {
     `| route | req/s | p50 ms | p99 ms | × health | × echo | server CPU µs/req | failures | audit batch: events, ms, over ${SLOW_BATCH_SECONDS * 1000} ms |`,
   )
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
-  for (const r of m)
+  for (const row of m) {
+    const r = derived(row)
     console.log(
-      `| ${r.name} | ${Math.round(r.rps).toLocaleString('en')} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${(r.rps / health.rps).toFixed(2)} | ${(r.rps / echo.rps).toFixed(2)} | ${Math.round(r.cpuPerRequest)} | ${r.failures} | ${r.audit ? batchSummary(r.audit) : ''} |`,
+      `| ${row.name} | ${Math.round(r.rps).toLocaleString('en')} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${(r.rps / health.rps).toFixed(2)} | ${(r.rps / echo.rps).toFixed(2)} | ${Math.round(r.cpuPerRequest)} | ${row.failures} | ${row.audit ? batchSummary(row.audit) : ''} |`,
     )
+  }
   console.log(
     `1-line ÷ echo by round: ${roundRatios.map((r) => r.toFixed(2)).join(', ')}; server CPU per echo ÷ per 1-line screening: ${(echo.cpuPerRequest / one.cpuPerRequest).toFixed(2)}`,
   )
