@@ -15,6 +15,7 @@ import { sql } from 'drizzle-orm'
 import { appendLog } from '../scripts/append-log.ts'
 import { createKeys, type Driver, freePort, scratchStore, startServer } from '../scripts/server-process.ts'
 import { canonicalJson } from '../src/core/canonical-json.ts'
+import { prepareDeclaration } from '../src/core/screening-request.ts'
 import { openDatabase } from '../src/db/client.ts'
 import { projectFile } from '../src/project-files.ts'
 import { GroupCommitter } from '../src/services/group-commit.ts'
@@ -40,7 +41,7 @@ const payload = { request: fixture.request, response: blockResponse }
 
 /** The typical payload: bench:http's 1-line declaration (ordinary goods), answered ALLOW. */
 const typicalRequest = declaration(1)
-const typicalDigits = typicalRequest.lines[0]!.hsCode.replace(/\D/g, '')
+const typicalDigits = prepareDeclaration(typicalRequest, '2026-01-01').lines[0]!.hsDigits
 const typicalHs = Nomenclature.load().describe(typicalDigits)!
 const allowPayload = {
   request: typicalRequest,

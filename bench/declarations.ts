@@ -1,3 +1,5 @@
+import type { ScreeningRequest } from '../src/core/screening-request.ts'
+
 /** The declarations the benches send and store, so the HTTP and audit benches speak of the same goods. */
 const SAMPLE_LINES = [
   { hsCode: '8471.30.00.00', description: 'laptop computers 笔记本电脑' },
@@ -16,7 +18,7 @@ const SAMPLE_LINES = [
 ]
 
 /** A declaration of `lines` lines cycling through the samples; its first line is ordinary goods (ALLOW). */
-export function declaration(lines: number) {
+export function declaration(lines: number): ScreeningRequest {
   return {
     declaration: {
       id: `BENCH-${lines}`,

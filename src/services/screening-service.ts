@@ -160,10 +160,11 @@ export class ScreeningService {
     canonicalRequest: string,
   ): PendingScreening {
     const asOf = input.asOf ?? input.request.declaration.date ?? todayInShanghai()
-    const result = screenDeclaration(prepareDeclaration(input.request, asOf), snapshot)
+    const prepared = prepareDeclaration(input.request, asOf)
+    const result = screenDeclaration(prepared, snapshot)
     const id = uuidv7()
     const lines: ScreeningLine[] = result.lines.map((line, i) => {
-      const digits = input.request.lines[i]!.hsCode.replace(/[.\s-]/g, '')
+      const digits = prepared.lines[i]!.hsDigits
       const described = this.nomenclature.describe(digits)
       return {
         lineNo: line.lineNo,
