@@ -4,33 +4,18 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
+import type { OpenAPIV3_1 } from 'openapi-types'
 import { projectFile } from '../../project-files.ts'
+import { finishDocument } from '../docs/finish-document.ts'
 
 const { version } = JSON.parse(readFileSync(projectFile('package.json'), 'utf8')) as { version: string }
-
-export const API_DESCRIPTION = `popscreen screens customs declaration lines against the registry of persistent organic
-pollutants (POPs) whose import and export China bans, and answers ALLOW, REVIEW or BLOCK with bilingual reasons.
-
-Every /v1 operation needs \`Authorization: Bearer <API key>\`; the roles allowed are listed on each operation.
-Errors are RFC 9457 \`application/problem+json\` with a stable \`code\` and the \`requestId\`.`
 
 /** OpenAPI 3.1 from the zod route schemas, served at /openapi.json, with Swagger UI at /docs. */
 export const docs = fp(async (app: FastifyInstance) => {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'popscreen', version, description: API_DESCRIPTION },
-      tags: [
-        { name: 'screening', description: 'Screen declarations and read past decisions' },
-        {
-          name: 'reviews',
-          description: 'Officer review queue: work REVIEW decisions to a final disposition',
-        },
-        { name: 'registry', description: 'Banned-substance registry: look-ups, versions, diffs, impact' },
-        { name: 'audit', description: 'Tamper-evident audit log: export and verify' },
-        { name: 'keys', description: 'API keys (admin)' },
-        { name: 'operations', description: 'Health and metrics' },
-      ],
+      info: { title: 'popscreen', version },
       components: {
         securitySchemes: {
           bearerAuth: {
@@ -43,7 +28,8 @@ export const docs = fp(async (app: FastifyInstance) => {
     },
     hideUntagged: true,
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (document) =>
+      finishDocument(jsonSchemaTransformObject(document) as OpenAPIV3_1.Document),
   })
   await app.register(swaggerUi, {
     routePrefix: '/docs',

@@ -1,0 +1,239 @@
+import { CREATE_KEY_EXAMPLE, RESOLVE_REVIEW_EXAMPLES } from './examples/other-requests.ts'
+import { SCREENING_REQUEST_EXAMPLES } from './examples/screening-requests.ts'
+
+/**
+ * What /docs says about each operation, for the officer reading it and the customs system generating a
+ * client from it. Kept apart from the route files so that routes stay about behaviour; a route whose
+ * operationId is missing here fails test/http/docs.test.ts.
+ */
+export interface OperationDoc {
+  /** `中文 · English`, short: the line an officer scans in the operation list. */
+  summary: string
+  /** Markdown: when to use it, what the answer means, what to do next. The roles line is appended. */
+  description: string
+  /** Overrides the route's tags (the look-up operations live under `substances`). */
+  tags?: string[]
+  /** When the operation can answer 409, and why. */
+  conflict?: string
+  /** Named request-body examples: Swagger UI lists them by name. */
+  requestExamples?: Record<string, { summary: string; description?: string; value: unknown }>
+  /** What the 2xx answer is, in a line. */
+  answer: string
+  /** The schema of a 200 the route streams itself (no response schema of its own to serialise with). */
+  streamed?: Record<string, unknown>
+}
+
+const OUTCOME = { type: 'string', enum: ['ALLOW', 'REVIEW', 'BLOCK'] }
+const CHANGE = { type: 'object', properties: { old: OUTCOME, new: OUTCOME }, required: ['old', 'new'] }
+const IMPACT_SCHEMA = {
+  type: 'object',
+  properties: {
+    version: { type: 'string' },
+    items: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          screeningId: { type: 'string' },
+          declarationId: { type: 'string' },
+          asOf: { type: 'string' },
+          registryVersion: { type: 'string', description: 'the version the screening was decided on' },
+          decision: CHANGE,
+          lines: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { lineNo: { type: 'integer', minimum: 1 }, old: OUTCOME, new: OUTCOME },
+              required: ['lineNo', 'old', 'new'],
+            },
+          },
+        },
+        required: ['screeningId', 'declarationId', 'asOf', 'registryVersion', 'decision', 'lines'],
+      },
+    },
+    checked: { type: 'integer', minimum: 0, description: 'screenings re-decided' },
+    changed: { type: 'integer', minimum: 0, description: 'screenings whose decision would change' },
+  },
+  required: ['version', 'items', 'checked', 'changed'],
+}
+
+const screeningExamples = Object.fromEntries(
+  Object.entries(SCREENING_REQUEST_EXAMPLES).map(([name, { summary, description, value }]) => [
+    name,
+    { summary, description, value },
+  ]),
+)
+
+export const OPERATION_DOCS: Record<string, OperationDoc> = {
+  createScreening: {
+    summary: '筛查一份报关单 · Screen one declaration',
+    description: `按报关单逐行比对现行名录（CAS 号、成分、税号、品名），给出 **ALLOW**（放行）、**REVIEW**（人工审核）或 **BLOCK**（禁止），每条理由都有中英文说明和法律依据。REVIEW 的报关单会自动进入审核队列（\`GET /v1/reviews\`）。
+
+在 “Try it out” 中从 **Examples** 下拉列表选一个示例（名称以它得到的结论开头），点 **Execute**。\`declaration.date\` 是结论适用的日期（默认上海时间今天），例如 2023 年豁免期内的日期会得到 REVIEW。
+
+Matches every line against the active registry and answers ALLOW, REVIEW or BLOCK with bilingual reasons. The answer is sent only after its audit event is stored; if it cannot be stored the answer is 503 and no decision exists. Send \`Idempotency-Key\` to make retries safe: the same key and body replay the stored answer (\`Idempotency-Replayed: true\`).`,
+    conflict: 'a request with the same `Idempotency-Key` is still being processed; retry after `Retry-After`',
+    requestExamples: screeningExamples,
+    answer: '结论及逐行理由 · the decision with its reasons per line',
+  },
+  listScreenings: {
+    summary: '查询筛查记录 · List screenings',
+    description: `按结论、报关单号和时间查找以往的筛查，最新的在前。\`from\`/\`to\` 是筛查时间（日期即 UTC 零点）。结果多于 \`limit\` 时，把 \`nextCursor\` 作为 \`cursor\` 再查下一页。screener 角色只看到自己创建的筛查。
+
+Past screenings, newest first, filtered by decision, declaration id and time; keyset-paginated with \`cursor\`. Screeners see their own.`,
+    answer: '一页筛查摘要 · one page of screening summaries',
+  },
+  getScreening: {
+    summary: '查看一次筛查 · Read one screening',
+    description: `按 \`screeningId\` 查看完整结论；经过人工审核的，\`disposition\` 给出最终处理（放行或禁止）、理由和审核人。
+
+One screening with its lines and reasons; after a review, \`disposition\` holds the officer's final decision.`,
+    answer: '筛查及其最终处理 · the screening and its final disposition',
+  },
+  rescreenScreening: {
+    summary: '按现行名录重新筛查 · Screen a stored declaration again',
+    description: `名录更新后，用原申报内容和原日期按现行名录重新筛查；新结果用 \`rescreenOf\` 指向原筛查，原筛查不变。
+
+Screens the stored request again, with its own as-of date, on the active registry; the new screening links to the old one with \`rescreenOf\`.`,
+    answer: '新的筛查结论 · the new screening',
+  },
+  listReviews: {
+    summary: '审核队列 · The review queue',
+    description: `待审核的报关单，最早的在前。用 \`status=open\` 查看未处理的案件；打开一件（\`GET /v1/reviews/{id}\`），核实后用 \`POST /v1/reviews/{id}/resolve\` 放行或禁止。
+
+Review cases, oldest first: filter \`status=open\` for the work still to do.`,
+    answer: '一页审核案件 · one page of review cases',
+  },
+  getReview: {
+    summary: '查看审核案件 · Read one review case',
+    description: `案件中列出需要审核的行和理由（如 \`EXEMPTION_MAY_APPLY\` 豁免用途待核实、\`LAB_SCALE_EXEMPTION\` 实验室用途、\`TRACE_REVIEW\` 痕量待确认）。完整结论见 \`GET /v1/screenings/{screeningId}\`。
+
+One case with the REVIEW lines and their reasons.`,
+    answer: '审核案件 · the review case',
+  },
+  resolveReview: {
+    summary: '处理审核案件 · Resolve a review case',
+    description: `给出最终结论：\`outcome\` 为 ALLOW（放行）或 BLOCK（禁止），\`reasonCode\` 选择依据（\`PERMIT_VERIFIED\` 已核实许可、\`TRACE_CONFIRMED\` 检测确认仅含痕量、\`EXEMPT_USE_ON_DATE\` 当日属豁免用途、\`LAB_REPORT_ABSENT\` 未提供检测报告、\`CONFIRMED_PRESENT\` 确认含有、\`OTHER\` 其他），\`note\` 写明核实情况（必填）。处理记入审计日志，之后 \`GET /v1/screenings/{id}\` 显示 \`disposition\`。一件案件只能处理一次。
+
+Closes the case with a final ALLOW or BLOCK, recorded as a \`review.resolved\` audit event linked to the screening.`,
+    conflict: 'the case is already resolved (`REVIEW_ALREADY_RESOLVED`); a resolution is final',
+    requestExamples: RESOLVE_REVIEW_EXAMPLES,
+    answer: '已处理的案件 · the resolved case',
+  },
+  searchSubstances: {
+    summary: '查询名录物质 · Look up substances',
+    description: `按中英文名称、别名或商品名（\`q\`，不区分全半角、大小写和空格）、CAS 号（\`cas\`，任意格式）或税号（\`hs\`，任意格式，返回适用于该税号的规则）查找现行名录中的物质组，给出管控措施、今日（上海时间）生效的措施和痕量限值。
+
+Looks up substance groups of the active registry by name, CAS number or HS code.`,
+    tags: ['substances'],
+    answer: '匹配的物质组 · the matching substance groups',
+  },
+  getSubstance: {
+    summary: '查看名录物质 · Read one substance group',
+    description: `按物质组 id（如 \`decabde\`、\`sccp\`、\`hcbd\`、\`pcn\`、\`pcp\`）查看完整条目：名称、CAS 号、税号规则、管控措施及法律依据。
+
+One substance group of the active registry by its id.`,
+    tags: ['substances'],
+    answer: '物质组 · the substance group',
+  },
+  listRegistryVersions: {
+    summary: '名录版本 · Registry versions',
+    description: `所有已导入的名录版本，最新的在前；\`active\` 为当前生效的版本。
+
+Every imported registry version, newest first; \`active\` marks the one in force.`,
+    answer: '名录版本 · the versions',
+  },
+  getRegistryVersion: {
+    summary: '查看名录版本 · Read one registry version',
+    description: `一个名录版本及其完整文档（JSON Schema：\`registry/registry-document.schema.json\`）。
+
+One registry version with its full document.`,
+    answer: '名录版本及文档 · the version with its document',
+  },
+  importRegistryVersion: {
+    summary: '导入名录版本 · Import a registry version',
+    description: `导入新的名录文档（最大 16 MiB），导入后不生效，需再调用激活。所有问题一次性以 422 返回，每条带 JSON 指针：CAS 校验位、税号位数、重复 id、日期先后、未知来源。
+
+Imports a registry document, inactive until activated; every problem is reported at once in one 422.`,
+    conflict: 'a version with this `version` already exists (`VERSION_EXISTS`)',
+    answer: '导入的版本（未生效）· the imported, inactive version',
+  },
+  activateRegistryVersion: {
+    summary: '激活名录版本 · Activate a registry version',
+    description: `使该版本成为现行名录，无需重启；进行中的筛查按开始时的版本完成，其他实例数秒内跟进。激活前可用 \`…/diff\` 和 \`…/impact\` 查看变化。
+
+Makes the version the active one without a restart.`,
+    answer: '已激活的版本 · the activated version',
+  },
+  diffRegistryVersions: {
+    summary: '比较名录版本 · What changed between two versions',
+    description: `列出 \`version\` 相对于 \`against\`（默认现行版本）新增、删除和变更的物质组、标识、税号规则和措施。
+
+Groups, identifiers, HS rules and measures added, removed or changed between two versions.`,
+    answer: '两版之间的变化 · the changes',
+  },
+  registryVersionImpact: {
+    summary: '新版本对以往筛查的影响 · Past screenings a version would decide differently',
+    description: `用 \`version\` 按每次筛查自己的日期重新判定时间窗内的筛查，列出结论会改变的筛查（逐行新旧结论），不写入任何记录。结果以流的形式返回。
+
+Re-decides every screening in the window with version \`version\` and the screening's own as-of date, and streams those whose decision would change. Nothing is written.`,
+    answer: '结论会改变的筛查 · the screenings whose decision would change',
+    streamed: IMPACT_SCHEMA,
+  },
+  exportAuditEvents: {
+    summary: '导出审计日志 · Export audit events',
+    description: `以 NDJSON 或 CSV 流式导出审计事件。CSV 为带 BOM 的 UTF-8，Excel 可直接显示中文；以 = + - @ 开头的单元格前加 ' 防止公式注入。NDJSON 每行一个事件，与计算哈希时完全一致，可离线校验：\`npm run --silent cli -- audit verify file.ndjson\`。
+
+Streams audit events as NDJSON (verifiable offline) or CSV (opens in Excel with Chinese text).`,
+    answer: '审计事件 · the events, in sequence order',
+  },
+  verifyAuditChain: {
+    summary: '校验审计哈希链 · Verify the audit hash chain',
+    description: `重新计算时间范围内审计事件的哈希链；\`ok: false\` 时 \`firstBrokenSequence\` 指出第一条被改动的事件。
+
+Recomputes the hash chain over a time range and names the first broken event.`,
+    answer: '校验结论 · the verdict',
+  },
+  listKeys: {
+    summary: 'API 密钥列表 · API keys',
+    description: `所有 API 密钥（不含密钥本身），\`prefix\` 用于区分。
+
+Every API key, never its secret; \`prefix\` tells keys apart.`,
+    answer: '密钥列表 · the keys',
+  },
+  createKey: {
+    summary: '创建 API 密钥 · Create an API key',
+    description: `为一个人或系统创建密钥：\`role\` 为 \`screener\`（报关系统）、\`officer\`（关员）、\`auditor\`（审计）或 \`admin\`。密钥 \`secret\` 只显示这一次，请立即交给使用者；库中只存哈希。
+
+Creates a key; its \`secret\` is shown in this answer only.`,
+    requestExamples: {
+      'officer-at-pingxiang': {
+        summary: '为凭祥海关关员创建密钥 · a key for an officer',
+        value: CREATE_KEY_EXAMPLE,
+      },
+      'screener-for-declaration-system': {
+        summary: '为报关系统创建密钥 · a key for a declaration system',
+        value: { role: 'screener', name: '南宁海关 报关单证系统' },
+      },
+    },
+    answer: '新密钥及其一次性显示的 secret · the key with its secret, shown once',
+  },
+  revokeKey: {
+    summary: '吊销 API 密钥 · Revoke an API key',
+    description: `立即吊销，之后使用该密钥的请求返回 401。
+
+Revokes the key at once; requests with it answer 401 from then on.`,
+    answer: '已吊销的密钥 · the revoked key',
+  },
+  live: {
+    summary: '进程存活 · The process is running',
+    description: 'Liveness probe: 200 while the process runs. No key needed.',
+    answer: '进程在运行 · running',
+  },
+  ready: {
+    summary: '服务就绪 · Ready to screen',
+    description:
+      'Readiness probe: 200 when the database answers and a registry version is active, else 503. No key needed.',
+    answer: '可以筛查 · ready',
+  },
+}
