@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/faults/**'],
+    exclude: ['test/faults/**', 'test/browser/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Each file gets its own database; two at a time suit a 2-core machine.

@@ -10,6 +10,15 @@ import { finishDocument } from '../docs/finish-document.ts'
 
 const { version } = JSON.parse(readFileSync(projectFile('package.json'), 'utf8')) as { version: string }
 
+const UI_DIR = ['src', 'http', 'docs', 'ui']
+
+/**
+ * @fastify/swagger-ui writes functions in uiConfig into the page as their source text; this one's text is
+ * the name of a global of the page (Swagger UI's own, or one a theme script defines), so the plugin's code
+ * lives in a plain browser script rather than being rebuilt from compiled TypeScript.
+ */
+const pageGlobal = (name: string) => Object.assign((_system: unknown) => ({}), { toString: () => name })
+
 /** OpenAPI 3.1 from the zod route schemas, served at /openapi.json, with Swagger UI at /docs. */
 export const docs = fp(async (app: FastifyInstance) => {
   await app.register(swagger, {
@@ -34,7 +43,28 @@ export const docs = fp(async (app: FastifyInstance) => {
   await app.register(swaggerUi, {
     routePrefix: '/docs',
     staticCSP: true,
-    uiConfig: { persistAuthorization: true, docExpansion: 'list', deepLinking: true },
+    theme: {
+      title: 'popscreen · 持久性有机污染物进出口筛查',
+      js: [
+        {
+          filename: 'session-auth.js',
+          content: readFileSync(projectFile(...UI_DIR, 'session-auth.js'), 'utf8'),
+        },
+      ],
+    },
+    uiConfig: {
+      // The key is remembered per tab by PopscreenSessionAuth, not in localStorage (issue #22).
+      persistAuthorization: false,
+      displayRequestDuration: true,
+      docExpansion: 'list',
+      filter: true,
+      deepLinking: true,
+      // The schema list at the bottom is a wall of JSON for an officer; each operation shows its own.
+      defaultModelsExpandDepth: -1,
+      // No top bar with a field to load another document: the page is popscreen's API only.
+      layout: 'BaseLayout',
+      plugins: [pageGlobal('SwaggerUIBundle.plugins.DownloadUrl'), pageGlobal('PopscreenSessionAuth')],
+    },
   })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 })
