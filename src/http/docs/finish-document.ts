@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { OpenAPIV3_1 } from 'openapi-types'
 import { projectFile } from '../../project-files.ts'
-import { PARAMETER_EXAMPLES } from './examples/other-requests.ts'
+import { PARAMETER_EXAMPLES, PARAMETER_HINTS } from './examples/other-requests.ts'
 import { API_DESCRIPTION } from './guide.ts'
 import { OPERATION_DOCS } from './operations.ts'
 import {
@@ -229,6 +229,8 @@ function finishOperation(path: string, op: Operation): void {
   for (const param of (op.parameters ?? []) as OpenAPIV3_1.ParameterObject[]) {
     const example = PARAMETER_EXAMPLES[id]?.[param.name]
     if (example !== undefined) param.example = example
+    const hint = PARAMETER_HINTS[id]?.[param.name]
+    if (hint) param.description = `${param.description ? `${param.description}; ` : ''}例 · e.g. ${hint}`
   }
   const body = (op.requestBody as OpenAPIV3_1.RequestBodyObject | undefined)?.content?.['application/json']
   if (body && docs?.requestExamples) body.examples = docs.requestExamples

@@ -30,7 +30,8 @@ export const docs = fp(async (app: FastifyInstance) => {
           bearerAuth: {
             type: 'http',
             scheme: 'bearer',
-            description: 'API key created with `npm run cli -- keys create`',
+            description:
+              '粘贴管理员发给您的 API 密钥（不加 “Bearer”）· the API key (`npm run --silent cli -- keys create` or `POST /v1/keys`), without “Bearer”',
           },
         },
       },

@@ -37,41 +37,46 @@ export const SCREENING_QUERY_EXAMPLES = {
   recent: { decision: 'BLOCK', from: '2026-11-01', to: '2026-12-01', limit: '20' },
 }
 
-/** An example value per query or path parameter name, per operation; used for "Try it out". */
+/**
+ * Parameter values Swagger UI fills in when an officer presses "Try it out": only those that are the
+ * right first try (a pre-filled date range, cursor or Idempotency-Key would silently narrow or break the
+ * next request), per operation and parameter name.
+ */
 export const PARAMETER_EXAMPLES: Record<string, Record<string, unknown>> = {
+  listScreenings: { limit: 20 },
+  listReviews: { status: 'open', limit: 20 },
+  searchSubstances: { q: '十溴二苯醚' },
+  getSubstance: { id: 'decabde' },
+  getRegistryVersion: { version: '2024.1' },
+  diffRegistryVersions: { against: '2024.1' },
+  exportAuditEvents: { format: 'csv' },
+}
+
+/** Example values shown in a parameter's description instead, where filling them in would mislead. */
+export const PARAMETER_HINTS: Record<string, Record<string, string>> = {
   listScreenings: {
     decision: 'BLOCK',
     declarationId: '720120261000420077',
     from: '2026-11-01',
     to: '2026-12-01T00:00:00+08:00',
-    cursor: '019ad3e2-6f1c-7c3e-9a55-3f0b7d2e8a41',
-    limit: 20,
+    cursor: 'the `nextCursor` of the previous page',
   },
-  getScreening: { id: '019ad3e2-6f1c-7c3e-9a55-3f0b7d2e8a41' },
-  rescreenScreening: { id: '019ad3e2-6f1c-7c3e-9a55-3f0b7d2e8a41' },
-  listReviews: {
-    status: 'open',
-    from: '2026-11-01',
-    to: '2026-12-01',
-    cursor: '019ad3e2-7a20-7b11-8c2d-5e6f7a8b9c0d',
-    limit: 20,
-  },
-  getReview: { id: '019ad3e2-7a20-7b11-8c2d-5e6f7a8b9c0d' },
-  resolveReview: { id: '019ad3e2-7a20-7b11-8c2d-5e6f7a8b9c0d' },
-  searchSubstances: { q: '十溴二苯醚', cas: '1163-19-5', hs: '2909.30.00' },
-  getSubstance: { id: 'decabde' },
-  getRegistryVersion: { version: '2024.1' },
+  getScreening: { id: '019ad3e2-6f1c-7c3e-9a55-3f0b7d2e8a41 (`screeningId` of a screening)' },
+  rescreenScreening: { id: '019ad3e2-6f1c-7c3e-9a55-3f0b7d2e8a41 (`screeningId` of a screening)' },
+  listReviews: { from: '2026-11-01', to: '2026-12-01', cursor: 'the `nextCursor` of the previous page' },
+  getReview: { id: '019ad3e2-7a20-7b11-8c2d-5e6f7a8b9c0d (`id` of a case in the queue)' },
+  resolveReview: { id: '019ad3e2-7a20-7b11-8c2d-5e6f7a8b9c0d (`id` of a case in the queue)' },
+  searchSubstances: { cas: '1163-19-5, 1163195', hs: '2909.30.00, 290930' },
   activateRegistryVersion: { version: '2026.1' },
-  diffRegistryVersions: { version: '2026.1', against: '2024.1' },
+  diffRegistryVersions: { version: '2026.1' },
   registryVersionImpact: { version: '2026.1', from: '2026-11-01', to: '2026-12-01' },
   exportAuditEvents: {
     from: '2026-11-01',
-    to: '2026-12-01',
+    to: '2026-12-01T00:00:00+08:00',
     action: 'screening.created',
     decision: 'BLOCK',
-    format: 'csv',
   },
   verifyAuditChain: { from: '2026-11-01', to: '2026-12-01' },
-  revokeKey: { id: '019ad3e2-8b31-7d42-9e53-6f7a8b9c0d1e' },
-  createScreening: { 'idempotency-key': '720120261000420077-1' },
+  revokeKey: { id: '019ad3e2-8b31-7d42-9e53-6f7a8b9c0d1e (`id` from GET /v1/keys)' },
+  createScreening: { 'idempotency-key': '720120261000420077-1 (one per declaration and attempt series)' },
 }

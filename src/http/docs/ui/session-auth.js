@@ -25,20 +25,10 @@ window.PopscreenSessionAuth = () => {
       return result
     }
   return {
-    statePlugins: {
-      spec: {
-        wrapActions: {
-          loaded:
-            (action, system) =>
-            (...args) => {
-              const result = action(...args)
-              const stored = sessionStorage.getItem(KEY)
-              if (stored) system.authActions.restoreAuthorization({ authorized: JSON.parse(stored) })
-              return result
-            },
-        },
-      },
-      auth: { wrapActions: { authorize: thenSave, logout: thenSave } },
+    afterLoad: (system) => {
+      const stored = sessionStorage.getItem(KEY)
+      if (stored) system.authActions.restoreAuthorization({ authorized: JSON.parse(stored) })
     },
+    statePlugins: { auth: { wrapActions: { authorize: thenSave, logout: thenSave } } },
   }
 }
