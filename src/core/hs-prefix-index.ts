@@ -19,6 +19,8 @@ export class HsPrefixIndex<T> {
     const hits: (T[] | undefined)[] = [undefined]
     for (const [prefix, value] of entries) {
       let node = 0
+      if (!/^\d+$/.test(prefix))
+        throw new RangeError(`HS prefix ${JSON.stringify(prefix)} is not plain digits`)
       for (let i = 0; i < prefix.length; i++) {
         const slot = node * 10 + prefix.charCodeAt(i) - 48
         let child = children[slot]!

@@ -21,3 +21,12 @@ describe('HS prefix index', () => {
     )
   })
 })
+
+describe('HS prefix index: only digits', () => {
+  it.each(['2908.11', '2908 11', '29-08', '29a8', ''])(
+    'refuses %j instead of indexing other digits',
+    (prefix) => {
+      expect(() => new HsPrefixIndex([[prefix, 1]])).toThrow(RangeError)
+    },
+  )
+})

@@ -6,8 +6,9 @@ import {
   type ScreeningRequest,
   ScreeningRequestSchema,
 } from '../../src/core/screening-request.ts'
+import { buildSnapshot } from '../../src/core/snapshot.ts'
 import { OUTCOME_RANK } from '../../src/core/types.ts'
-import { seedSnapshot } from '../helpers/registry.ts'
+import { seedDocument, seedSnapshot } from '../helpers/registry.ts'
 
 type LineInput = ScreeningRequest['lines'][number]
 const snapshot = seedSnapshot()
@@ -284,5 +285,33 @@ describe('properties', () => {
         )
       }),
     )
+  })
+})
+
+describe('registry HS prefixes written with separators', () => {
+  it('a stored version whose prefix reads 2908.11 indexes the digits 290811, nothing else', () => {
+    const doc = seedDocument()
+    const pcp = doc.groups.find((g) => g.id === 'pcp')!
+    const rule = pcp.hsRules.find((r) => r.prefix === '290811')!
+    rule.prefix = '2908.11'
+    const dotted = buildSnapshot(doc, 'sha256:dotted')
+    const decide = (hsCode: string) =>
+      screenDeclaration(
+        prepareDeclaration(
+          ScreeningRequestSchema.parse({
+            declaration: { id: 't', direction: 'import' },
+            lines: [{ lineNo: 1, hsCode }],
+          }),
+          '2026-11-28',
+        ),
+        dotted,
+      ).lines[0]!
+    const pcpBlock = decide('2908.11.00')
+    expect(pcpBlock.decision).toBe('BLOCK')
+    expect(pcpBlock.reasons).toContainEqual(
+      expect.objectContaining({ code: 'HS_DESIGNATES_SUBSTANCE', substanceId: 'pcp' }),
+    )
+    const wood = decide('4403.12.81.10')
+    expect(wood.reasons.filter((r) => r.substanceId === 'pcp' && r.outcome === 'BLOCK')).toEqual([])
   })
 })

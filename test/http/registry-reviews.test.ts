@@ -86,6 +86,19 @@ describe('registry versions', () => {
       'HS_FORMAT',
     ],
     [
+      'HS prefix written with separators',
+      (d: ReturnType<typeof next>) => {
+        const pcp = d.groups.find((g) => g.id === 'pcp')!
+        pcp.hsRules.find((r) => r.prefix === '290811')!.prefix = '2908.11'
+      },
+      (d: ReturnType<typeof next>) => {
+        const g = d.groups.findIndex((x) => x.id === 'pcp')
+        const r = d.groups[g]!.hsRules.findIndex((x) => x.prefix === '290811')
+        return `/groups/${g}/hsRules/${r}/prefix`
+      },
+      'HS_FORMAT',
+    ],
+    [
       'duplicate id',
       (d: ReturnType<typeof next>) => {
         d.groups[1]!.id = 'decabde'
@@ -114,7 +127,8 @@ describe('registry versions', () => {
     mutate(doc)
     const res = await post('/v1/registry/versions', doc, 'admin')
     expect(res.statusCode).toBe(422)
-    expect(res.json().errors).toContainEqual(expect.objectContaining({ path, code }))
+    const pointer = typeof path === 'string' ? path : path(next())
+    expect(res.json().errors).toContainEqual(expect.objectContaining({ path: pointer, code }))
   })
 
   it('imports, diffs, activates without restart, and re-screens', async () => {
