@@ -315,3 +315,33 @@ describe('registry HS prefixes written with separators', () => {
     expect(wood.reasons.filter((r) => r.substanceId === 'pcp' && r.outcome === 'BLOCK')).toEqual([])
   })
 })
+
+describe("a heading that contains a group's lines", () => {
+  it.each([
+    ['2908', 'pcp', '2908'],
+    ['3824', 'sccp', '3824'],
+    ['2909', 'decabde', '2909'],
+  ])('%s declared alone is HS_MAY_CONTAIN (REVIEW) for %s', (hsCode, id, line) => {
+    const result = screen({ hsCode })
+    expect(result.decision).toBe('REVIEW')
+    const reason = result.reasons.find((r) => r.substanceId === id)
+    expect(reason).toMatchObject({
+      code: 'HS_MAY_CONTAIN',
+      outcome: 'REVIEW',
+      matched: { field: 'hsCode', kind: `hs-prefix-${reason?.matched.value.length}` },
+    })
+    expect(reason!.message.en).toMatch(new RegExp(`includes line ${line}\\d+`))
+  })
+  it('with an unlisted CAS declared it is the residual advisory, as for a residual line', () => {
+    const result = screen({ hsCode: '2908', casNumbers: ['108-95-2'] })
+    expect(result.decision).toBe('ALLOW')
+    expect(advisories(result)).toContain('HS_RESIDUAL_CAS_DECLARED:pcp')
+  })
+  it('with a listed CAS the CAS decides', () => {
+    expect(screen({ hsCode: '2908', casNumbers: ['87-86-5'] }).decision).toBe('BLOCK')
+  })
+  it('a full code under a designating line still blocks, once', () => {
+    const result = screen({ hsCode: '2908110000' })
+    expect(codes(result)).toEqual(['HS_DESIGNATES_SUBSTANCE:pcp'])
+  })
+})
