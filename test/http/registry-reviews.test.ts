@@ -280,6 +280,48 @@ describe('review queue', () => {
     ).toContain(open.id)
   })
 
+  it('a declaration with BLOCK lines never ends ALLOW: 409, the case stays open; BLOCK resolves it', async () => {
+    const screening = (
+      await post('/v1/screenings', {
+        declaration: { id: 'REV-BLOCK', direction: 'import', date: '2026-11-28' },
+        lines: [
+          { lineNo: 1, hsCode: '2908110000' },
+          { lineNo: 2, hsCode: '3916909000', description: '十溴二苯醚' },
+        ],
+      })
+    ).json()
+    expect(screening.decision).toBe('BLOCK')
+    expect(screening.lines.map((l: { decision: string }) => l.decision)).toEqual(['BLOCK', 'REVIEW'])
+    const { reviewId } = (await get(`/v1/screenings/${screening.screeningId}`)).json()
+    expect(reviewId).toEqual(expect.any(String))
+
+    const allow = await post(`/v1/reviews/${reviewId}/resolve`, {
+      outcome: 'ALLOW',
+      reasonCode: 'LAB_REPORT_ABSENT',
+      note: '检测报告显示未检出十溴二苯醚',
+    })
+    expect(allow.statusCode).toBe(409)
+    expect(allow.headers['content-type']).toContain('application/problem+json')
+    expect(allow.json()).toMatchObject({
+      code: 'BLOCK_LINES_STAND',
+      detail: expect.stringContaining('line 1'),
+    })
+    expect((await get(`/v1/reviews/${reviewId}`)).json()).toMatchObject({ status: 'open', resolution: null })
+    expect((await get(`/v1/screenings/${screening.screeningId}`)).json().disposition).toBeNull()
+
+    const block = await post(`/v1/reviews/${reviewId}/resolve`, {
+      outcome: 'BLOCK',
+      reasonCode: 'OTHER',
+      note: '第1项为五氯苯酚，整票不予放行',
+    })
+    expect(block.statusCode).toBe(200)
+    const stored = (await get(`/v1/screenings/${screening.screeningId}`)).json()
+    expect(stored).toMatchObject({
+      decision: 'BLOCK',
+      disposition: { outcome: 'BLOCK', reasonCode: 'OTHER' },
+    })
+  })
+
   it('requires a note and a known reason code; screeners and auditors may not resolve', async () => {
     const screening = await reviewScreening('REV-2')
     const { reviewId } = (await get(`/v1/screenings/${screening.screeningId}`)).json()
