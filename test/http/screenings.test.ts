@@ -384,3 +384,35 @@ describe('bodies that are not UTF-8', () => {
     },
   )
 })
+
+describe('wrong types and missing values', () => {
+  it('a value of the wrong type is INVALID_TYPE; a missing one is REQUIRED', async () => {
+    const res = await post({
+      declaration: { direction: 'import' },
+      lines: [
+        {
+          lineNo: 1.5,
+          hsCode: 3901,
+          components: [{ cas: '87-86-5', massFraction: '0.1' }],
+        },
+      ],
+    })
+    expect(res.statusCode).toBe(422)
+    const codes = Object.fromEntries(
+      res.json().errors.map((e: { path: string; code: string }) => [e.path, e.code]),
+    )
+    expect(codes).toEqual({
+      '/declaration/id': 'REQUIRED',
+      '/lines/0/lineNo': 'INVALID_TYPE',
+      '/lines/0/hsCode': 'INVALID_TYPE',
+      '/lines/0/components/0/massFraction': 'INVALID_TYPE',
+    })
+  })
+  it('?limit=abc is INVALID_TYPE in the query string', async () => {
+    const res = await t.app.inject({ url: '/v1/screenings?limit=abc', headers: await t.auth('officer') })
+    expect(res.statusCode).toBe(422)
+    expect(res.json().errors).toEqual([
+      expect.objectContaining({ path: '/limit', code: 'INVALID_TYPE', in: 'querystring' }),
+    ])
+  })
+})
