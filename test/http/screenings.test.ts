@@ -331,6 +331,37 @@ describe('reading screenings', () => {
   })
 })
 
+describe('one time per screening', () => {
+  it("the list's decidedAt and its from/to filters are the answer's decidedAt", async () => {
+    const headers = await t.auth('officer')
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) =>
+        (
+          await t.app.inject({
+            method: 'POST',
+            url: '/v1/screenings',
+            headers,
+            payload: { ...valid, declaration: { id: `TIME-${i}`, direction: 'import' } },
+          })
+        ).json(),
+      ),
+    )
+    for (const answer of answers) {
+      const at = answer.decidedAt as string
+      const listed = await t.app.inject({
+        url: `/v1/screenings?declarationId=${answer.declarationId}`,
+        headers,
+      })
+      expect(listed.json().items).toEqual([expect.objectContaining({ decidedAt: at })])
+      const from = await t.app.inject({
+        url: `/v1/screenings?declarationId=${answer.declarationId}&from=${at}&to=${new Date(Date.parse(at) + 1).toISOString()}`,
+        headers,
+      })
+      expect(from.json().items).toHaveLength(1)
+    }
+  })
+})
+
 describe('bodies that are not UTF-8', () => {
   const json = (id: string) =>
     JSON.stringify({
