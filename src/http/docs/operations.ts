@@ -113,10 +113,11 @@ One case with the REVIEW lines and their reasons.`,
   },
   resolveReview: {
     summary: '处理审核案件 · Resolve a review case',
-    description: `给出最终结论：\`outcome\` 为 ALLOW（放行）或 BLOCK（禁止），\`reasonCode\` 选择依据（\`PERMIT_VERIFIED\` 已核实许可、\`TRACE_CONFIRMED\` 检测确认仅含痕量、\`EXEMPT_USE_ON_DATE\` 当日属豁免用途、\`LAB_REPORT_ABSENT\` 未提供检测报告、\`CONFIRMED_PRESENT\` 确认含有、\`OTHER\` 其他），\`note\` 写明核实情况（必填）。处理记入审计日志，之后 \`GET /v1/screenings/{id}\` 显示 \`disposition\`。一件案件只能处理一次。
+    description: `给出最终结论：\`outcome\` 为 ALLOW（放行）或 BLOCK（禁止），\`reasonCode\` 选择依据（\`PERMIT_VERIFIED\` 已核实许可、\`TRACE_CONFIRMED\` 检测确认仅含痕量、\`EXEMPT_USE_ON_DATE\` 当日属豁免用途、\`LAB_REPORT_ABSENT\` 未提供检测报告、\`CONFIRMED_PRESENT\` 确认含有、\`OTHER\` 其他），\`note\` 写明核实情况（必填）。处理记入审计日志，之后 \`GET /v1/screenings/{id}\` 显示 \`disposition\`。一件案件只能处理一次；报关单中有 BLOCK 行时不能 ALLOW（409）。
 
 Closes the case with a final ALLOW or BLOCK, recorded as a \`review.resolved\` audit event linked to the screening.`,
-    conflict: 'the case is already resolved (`REVIEW_ALREADY_RESOLVED`); a resolution is final',
+    conflict:
+      'the case is already resolved (`REVIEW_ALREADY_RESOLVED`; a resolution is final), or ALLOW was asked for a screening with BLOCK lines, which stand (`BLOCK_LINES_STAND`)',
     requestExamples: RESOLVE_REVIEW_EXAMPLES,
     answer: '已处理的案件 · the resolved case',
   },
