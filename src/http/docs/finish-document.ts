@@ -236,11 +236,6 @@ function finishOperation(path: string, op: Operation): void {
   if (body && docs?.requestExamples) body.examples = docs.requestExamples
 
   const responses = (op.responses ?? {}) as Record<string, Response | OpenAPIV3_1.ReferenceObject>
-  if (docs?.streamed && !Object.keys(responses).some((s) => s.startsWith('2')))
-    responses['200'] = {
-      description: docs.answer,
-      content: { 'application/json': { schema: docs.streamed } },
-    }
   for (const range of ['4xx', '5xx', '4XX', '5XX']) delete responses[range]
   const captured = answers.operations[id] ?? {}
   for (const [status, response] of Object.entries(responses)) {

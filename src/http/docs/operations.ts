@@ -19,42 +19,6 @@ export interface OperationDoc {
   requestExamples?: Record<string, { summary: string; description?: string; value: unknown }>
   /** What the 2xx answer is, in a line. */
   answer: string
-  /** The schema of a 200 the route streams itself (no response schema of its own to serialise with). */
-  streamed?: Record<string, unknown>
-}
-
-const OUTCOME = { type: 'string', enum: ['ALLOW', 'REVIEW', 'BLOCK'] }
-const CHANGE = { type: 'object', properties: { old: OUTCOME, new: OUTCOME }, required: ['old', 'new'] }
-const IMPACT_SCHEMA = {
-  type: 'object',
-  properties: {
-    version: { type: 'string' },
-    items: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          screeningId: { type: 'string' },
-          declarationId: { type: 'string' },
-          asOf: { type: 'string' },
-          registryVersion: { type: 'string', description: 'the version the screening was decided on' },
-          decision: CHANGE,
-          lines: {
-            type: 'array',
-            items: {
-              type: 'object',
-              properties: { lineNo: { type: 'integer', minimum: 1 }, old: OUTCOME, new: OUTCOME },
-              required: ['lineNo', 'old', 'new'],
-            },
-          },
-        },
-        required: ['screeningId', 'declarationId', 'asOf', 'registryVersion', 'decision', 'lines'],
-      },
-    },
-    checked: { type: 'integer', minimum: 0, description: 'screenings re-decided' },
-    changed: { type: 'integer', minimum: 0, description: 'screenings whose decision would change' },
-  },
-  required: ['version', 'items', 'checked', 'changed'],
 }
 
 const screeningExamples = Object.fromEntries(
@@ -179,7 +143,6 @@ Groups, identifiers, HS rules and measures added, removed or changed between two
 
 Re-decides every screening in the window with version \`version\` and the screening's own as-of date, and streams those whose decision would change. Nothing is written.`,
     answer: '结论会改变的筛查 · the screenings whose decision would change',
-    streamed: IMPACT_SCHEMA,
   },
   exportAuditEvents: {
     summary: '导出审计日志 · Export audit events',
