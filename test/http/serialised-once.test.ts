@@ -112,14 +112,23 @@ describe('responses are checked by the tests, not at run time', () => {
     const problem = {
       type: 'about:blank',
       title: 'x',
-      status: 404,
+      status: 422,
       detail: 'x',
       instance: '/',
       code: 'X',
       requestId: 'r',
     }
-    expect(openApiViolation(response(404, problem, 'application/problem+json'))).toBeNull()
-    expect(openApiViolation(response(404, { status: 'x' }, 'application/problem+json'))).toMatch(/required/)
+    // The list declares each error status it answers (a 404 it cannot answer is not among them).
+    expect(openApiViolation(response(422, problem, 'application/problem+json'))).toBeNull()
+    expect(openApiViolation(response(422, { status: 'x' }, 'application/problem+json'))).toMatch(/required/)
+    expect(openApiViolation(response(404, problem, 'application/problem+json'))).toMatch(
+      /status not described/,
+    )
+    // Shared answers (components.responses) are checked against their own schema.
+    expect(
+      openApiViolation(response(401, { ...problem, status: 401 }, 'application/problem+json')),
+    ).toBeNull()
+    expect(openApiViolation(response(401, { status: 401 }, 'application/problem+json'))).toMatch(/required/)
     expect(openApiViolation(response(302, {}))).toMatch(/status not described/)
     expect(openApiViolation({ ...response(200, {}), url: '/metrics' })).toBeNull()
   })
