@@ -1,6 +1,7 @@
 import { parseCas } from './cas.ts'
 import { HsPrefixIndex } from './hs-prefix-index.ts'
-import { NameMatcher } from './name-matcher.ts'
+import { NameMatcher, type NamePattern } from './name-matcher.ts'
+import { NOT_POP_WORDS } from './name-rules.ts'
 import type { RegistryCas, RegistryDocument, RegistryGroup, RegistryHsRule } from './registry-document.ts'
 
 export interface CasHit {
@@ -14,6 +15,11 @@ export interface HsHit {
 export interface NameHit {
   group: RegistryGroup
   reviewOnly: boolean
+  /**
+   * `name`: counts on its own. `ambiguous`: an abbreviation with an everyday sense (PCB); counts only when a
+   * `context` word of the same group is in the same description. `context`: never a finding itself.
+   */
+  role: 'name' | 'ambiguous' | 'context'
 }
 
 /** The active registry, indexed once per activation and never mutated: screenings share it freely. */
@@ -32,7 +38,7 @@ export function buildSnapshot(document: RegistryDocument, hash: string): Registr
   const groups = new Map<string, RegistryGroup>()
   const cas = new Map<string, CasHit[]>()
   const hs: [string, HsHit][] = []
-  const names: { name: string; value: NameHit }[] = []
+  const names: NamePattern<NameHit>[] = []
   const push = <K, V>(map: Map<K, V[]>, key: K, value: V) => {
     const list = map.get(key)
     if (list) list.push(value)
@@ -52,8 +58,16 @@ export function buildSnapshot(document: RegistryDocument, hash: string): Registr
       ...group.synonyms,
       ...group.tradeNames,
     ]
-    for (const name of new Set(listed)) names.push({ name, value: { group, reviewOnly: false } })
-    for (const name of new Set(group.reviewNames)) names.push({ name, value: { group, reviewOnly: true } })
+    for (const name of new Set(listed))
+      names.push({ name, value: { group, reviewOnly: false, role: 'name' } })
+    for (const name of new Set(group.reviewNames))
+      names.push({ name, value: { group, reviewOnly: true, role: 'name' } })
+    for (const entry of group.contextNames ?? []) {
+      for (const name of entry.names)
+        names.push({ name, value: { group, reviewOnly: false, role: 'ambiguous' } })
+      for (const name of entry.context)
+        names.push({ name, role: 'context', value: { group, reviewOnly: false, role: 'context' } })
+    }
   }
   return {
     version: document.version,
@@ -62,6 +76,6 @@ export function buildSnapshot(document: RegistryDocument, hash: string): Registr
     groups,
     cas,
     hs: new HsPrefixIndex(hs),
-    names: new NameMatcher(names),
+    names: new NameMatcher(names, NOT_POP_WORDS),
   }
 }
