@@ -5,12 +5,12 @@
  * only records how it was derived. Run: npx tsx scripts/build-seed-registry.ts
  */
 import { readFileSync, writeFileSync } from 'node:fs'
-import { build2025 } from './registry-2025.ts'
 import {
   type RegistryDocument,
   RegistryDocumentSchema,
   type RegistryGroup,
 } from '../src/core/registry-document.ts'
+import { build2025 } from './registry-2025.ts'
 
 interface FactCas {
   number: string

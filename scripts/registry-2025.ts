@@ -75,7 +75,17 @@ function measuresFor(group: RegistryGroup, u: GroupUpdate): RegistryMeasure[] {
       ...(id === 'alpha_hch' || id === 'beta_hch' ? [KEY_LIST_PHASED_OUT] : []),
       ...(u.catalogue2021 ? [CATALOGUE_2021] : []),
     ]
+    // A watch entry of 2024.1 still describes the years before the ban: a Stockholm-listed POP without a
+    // China measure. It now ends the day before.
+    const before = group.measures
+      .filter((m) => m.type === 'watch')
+      .map((m) => ({
+        ...m,
+        validTo: '2014-03-25',
+        note: `${m.note ?? ''} Ends 2014-03-25: banned in China from 2014-03-26.`.trim(),
+      }))
     return [
+      ...before,
       {
         type: 'ban',
         directions: BOTH,
@@ -236,7 +246,7 @@ export function build2025(base: RegistryDocument, updatesPath: string): Registry
   for (const [key, text] of Object.entries(updates.sources)) sources[key] = sourceEntry(text)
   const groups = base.groups.map((group): RegistryGroup => {
     const u = updates.groups[group.id]
-    if (!u) return group
+    if (!u) return { ...group, ...withNames(group, { names: [] }) }
     const cas = [
       ...group.cas,
       ...(u.cas ?? [])

@@ -27,12 +27,12 @@ export interface NameMatch<T> {
 }
 
 /** What must surround a Latin end of a pattern: nothing, a word edge, or a word edge or letter/digit change. */
-const enum Edge {
+enum Edge {
   None = 0,
   Strict = 1,
   Loose = 2,
 }
-const enum Role {
+enum Role {
   Name = 0,
   Context = 1,
   Excluded = 2,

@@ -157,7 +157,9 @@ export const RegistryDocumentSchema = z
         })
         refs(entry.sources, 'nameSources', n, 'sources')
       })
-      group.contextNames?.forEach((entry, n) => refs(entry.sources, 'contextNames', n, 'sources'))
+      group.contextNames?.forEach((entry, n) => {
+        refs(entry.sources, 'contextNames', n, 'sources')
+      })
       const seenCas = new Set<string>()
       group.cas.forEach((cas, c) => {
         const parsed = parseCas(cas.number)
