@@ -62,6 +62,8 @@ export const NOT_POP_WORDS: readonly string[] = [
   '七氯丙烷',
   '多氯联苯醚',
   '六氯苯胺',
+  // Latin: a person's name in toy and book descriptions
+  'Buzz Aldrin',
 ]
 
 const code = (s: string) => s.codePointAt(0)!
