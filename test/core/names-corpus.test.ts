@@ -21,7 +21,7 @@ function named(description: string, snapshot: RegistrySnapshot, hsCode = '999999
 }
 
 /** The names issue 21 item 3 found missing, with the group each must raise. */
-export const TRUE_NAMES: [string, string][] = [
+const TRUE_NAMES: [string, string][] = [
   ['Lindane', 'lindane'],
   ['Endosulfan', 'endosulfan'],
   ['硫丹', 'endosulfan'],
