@@ -59,7 +59,9 @@ describe('bundled registry versions', () => {
     await registry.seedBundled(SYSTEM_ACTOR)
     expect((await events('registry.imported')).length).toBe(3)
     const diff = (await get('/v1/registry/versions/2025.1/diff?against=2024.1')).json()
-    expect(diff.measures.added).toContain('lindane/ban/2014-03-26')
+    expect(diff.measures.added).toContainEqual(
+      expect.stringMatching(/^lindane\/ban\/.*2014-03-26\.\.2019-03-25$/),
+    )
     expect((await get('/v1/registry/versions/2025.1/impact')).statusCode).toBe(200)
   })
 })
