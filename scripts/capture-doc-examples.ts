@@ -185,7 +185,11 @@ answer('getSubstance', 'hcbd', await ok({ url: '/v1/substances/hcbd', role: 'off
 refusal('getSubstance', 404, await problem({ url: '/v1/substances/dehp', role: 'officer' }, 404))
 
 // Registry versions: import a small one, compare it, look at its impact, activate it last.
-const seeded = JSON.parse(readFileSync(projectFile('registry', 'versions', '2024.1.json'), 'utf8'))
+const versions = (await ok({ url: '/v1/registry/versions', role: 'officer' })) as {
+  items: { version: string; active: boolean }[]
+}
+const activeVersion = versions.items.find((v) => v.active)!.version
+const seeded = JSON.parse(readFileSync(projectFile('registry', 'versions', `${activeVersion}.json`), 'utf8'))
 const hcbd = seeded.groups.find((g: { id: string }) => g.id === 'hcbd')
 const used = new Set<string>(
   JSON.stringify(hcbd)
@@ -198,9 +202,19 @@ const importDoc = {
   groups: [hcbd],
   sources: Object.fromEntries(Object.entries(seeded.sources).filter(([key]) => used.has(key))),
 }
-const requests: Record<string, unknown> = { importRegistryVersion: importDoc }
-answer('listRegistryVersions', 'versions', await ok({ url: '/v1/registry/versions', role: 'officer' }))
-const full = (await ok({ url: '/v1/registry/versions/2024.1', role: 'officer' })) as Record<string, unknown>
+const requests: Record<string, Record<string, { summary: string; value: unknown }>> = {
+  importRegistryVersion: {
+    [`draft-${EXAMPLE_VERSION}-hcbd-only`]: {
+      summary: `${EXAMPLE_VERSION} 草案：现行名录只保留六氯丁二烯一组 · a draft cut to the HCBD group of ${activeVersion}`,
+      value: importDoc,
+    },
+  },
+}
+answer('listRegistryVersions', 'versions', versions)
+const full = (await ok({ url: `/v1/registry/versions/${activeVersion}`, role: 'officer' })) as Record<
+  string,
+  unknown
+>
 answer('getRegistryVersion', 'version', {
   ...full,
   document: { ...seeded, groups: importDoc.groups, sources: importDoc.sources },
@@ -231,7 +245,10 @@ refusal(
 answer(
   'diffRegistryVersions',
   'diff',
-  await ok({ url: `/v1/registry/versions/${EXAMPLE_VERSION}/diff?against=2024.1`, role: 'officer' }),
+  await ok({
+    url: `/v1/registry/versions/${EXAMPLE_VERSION}/diff?against=${activeVersion}`,
+    role: 'officer',
+  }),
 )
 refusal(
   'diffRegistryVersions',
@@ -316,7 +333,10 @@ const common: Record<string, unknown> = {
     400,
   ),
   401: await problem({ url: '/v1/screenings', role: null }, 401),
-  403: await problem({ method: 'POST', url: '/v1/registry/versions/2024.1/activate', role: 'officer' }, 403),
+  403: await problem(
+    { method: 'POST', url: `/v1/registry/versions/${activeVersion}/activate`, role: 'officer' },
+    403,
+  ),
   413: await problem(
     {
       method: 'POST',

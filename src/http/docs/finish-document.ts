@@ -22,6 +22,8 @@ interface Answers {
   operations: Record<string, Record<string, unknown>>
   problems: Record<string, Record<string, unknown>>
   common: Record<string, unknown>
+  /** Request bodies the capture sent, named, where they are too large to write out in examples/. */
+  requests: Record<string, Record<string, { summary: string; value: unknown }>>
 }
 const answers = JSON.parse(
   readFileSync(projectFile('src', 'http', 'docs', 'examples', 'answers.json'), 'utf8'),
@@ -233,7 +235,8 @@ function finishOperation(path: string, op: Operation): void {
     if (hint) param.description = `${param.description ? `${param.description}; ` : ''}例 · e.g. ${hint}`
   }
   const body = (op.requestBody as OpenAPIV3_1.RequestBodyObject | undefined)?.content?.['application/json']
-  if (body && docs?.requestExamples) body.examples = docs.requestExamples
+  const requestExamples = { ...docs?.requestExamples, ...answers.requests[id] }
+  if (body && Object.keys(requestExamples).length > 0) body.examples = requestExamples
 
   const responses = (op.responses ?? {}) as Record<string, Response | OpenAPIV3_1.ReferenceObject>
   for (const range of ['4xx', '5xx', '4XX', '5XX']) delete responses[range]

@@ -47,8 +47,8 @@ export const PARAMETER_EXAMPLES: Record<string, Record<string, unknown>> = {
   listReviews: { status: 'open', limit: 20 },
   searchSubstances: { q: '十溴二苯醚' },
   getSubstance: { id: 'decabde' },
-  getRegistryVersion: { version: '2024.1' },
-  diffRegistryVersions: { against: '2024.1' },
+  getRegistryVersion: { version: '2025.1' },
+  diffRegistryVersions: { against: '2025.1' },
   exportAuditEvents: { format: 'csv' },
 }
 
