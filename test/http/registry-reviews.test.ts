@@ -39,6 +39,18 @@ describe('substance look-ups', () => {
     expect(deca.matchedHsRules).toEqual([expect.objectContaining({ prefix: '290930', kind: 'residual' })])
     expect(deca.hsRules.find((r: { prefix: string }) => r.prefix === '290930').description).toMatch(/ethers/i)
   })
+  it('hs=2908 (a heading) finds PCP by the lines within it', async () => {
+    const body = (await get('/v1/substances?hs=2908')).json()
+    const pcp = body.items.find((s: { id: string }) => s.id === 'pcp')
+    expect(pcp.matchedHsRules).toContainEqual(
+      expect.objectContaining({ prefix: '290811', kind: 'designates' }),
+    )
+  })
+  it.each(['-', ' ', '', '——'])('q=%j is 422 NO_SEARCH_TEXT, not every group', async (q) => {
+    const res = await get(`/v1/substances?q=${encodeURIComponent(q)}`)
+    expect(res.statusCode).toBe(422)
+    expect(res.json().errors).toEqual([expect.objectContaining({ path: '/q', code: 'NO_SEARCH_TEXT' })])
+  })
   it('shows unconfirmed CAS numbers as verified: false', async () => {
     const pcn = (await get('/v1/substances/pcn')).json()
     expect(pcn.cas.find((c: { number: string }) => c.number === '32241-08-0').verified).toBe(false)
