@@ -331,6 +331,16 @@ describe('reading screenings', () => {
   })
 })
 
+describe('list filters', () => {
+  it('an empty declarationId= is refused, not ignored', async () => {
+    const res = await t.app.inject({ url: '/v1/screenings?declarationId=', headers: await t.auth('officer') })
+    expect(res.statusCode).toBe(422)
+    expect(res.json().errors).toEqual([
+      expect.objectContaining({ path: '/declarationId', code: 'TOO_SMALL', in: 'querystring' }),
+    ])
+  })
+})
+
 describe('one time per screening', () => {
   it("the list's decidedAt and its from/to filters are the answer's decidedAt", async () => {
     const headers = await t.auth('officer')
