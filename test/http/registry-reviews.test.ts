@@ -334,6 +334,24 @@ describe('review queue', () => {
     })
   })
 
+  it.each([
+    ['ALLOW', 'CONFIRMED_PRESENT'],
+    ['BLOCK', 'PERMIT_VERIFIED'],
+    ['BLOCK', 'LAB_REPORT_ABSENT'],
+  ])(
+    'outcome %s with reason %s is 422 REASON_CONTRADICTS_OUTCOME; the case stays open',
+    async (outcome, reasonCode) => {
+      const screening = await reviewScreening(`REV-MISMATCH-${outcome}-${reasonCode}`)
+      const { reviewId } = (await get(`/v1/screenings/${screening.screeningId}`)).json()
+      const res = await post(`/v1/reviews/${reviewId}/resolve`, { outcome, reasonCode, note: 'x' })
+      expect(res.statusCode).toBe(422)
+      expect(res.json().errors).toEqual([
+        expect.objectContaining({ path: '/reasonCode', code: 'REASON_CONTRADICTS_OUTCOME', in: 'body' }),
+      ])
+      expect((await get(`/v1/reviews/${reviewId}`)).json().status).toBe('open')
+    },
+  )
+
   it('requires a note and a known reason code; screeners and auditors may not resolve', async () => {
     const screening = await reviewScreening('REV-2')
     const { reviewId } = (await get(`/v1/screenings/${screening.screeningId}`)).json()
