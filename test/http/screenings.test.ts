@@ -280,6 +280,21 @@ describe('Idempotency-Key', () => {
     expect(res.statusCode).toBe(422)
     expect(res.json().code).toBe('IDEMPOTENCY_KEY_REUSED')
   })
+  it('compares requests with their defaults written out: purpose commercial sent or left out is the same', async () => {
+    const first = await post(valid, { 'idempotency-key': 'idem-defaults' })
+    const explicit = {
+      ...valid,
+      lines: [{ ...valid.lines[0], purpose: 'commercial', components: [] }],
+    }
+    const second = await post(explicit, { 'idempotency-key': 'idem-defaults' })
+    expect(second.statusCode).toBe(200)
+    expect(second.headers['idempotency-replayed']).toBe('true')
+    expect(second.json().screeningId).toBe(first.json().screeningId)
+    const lab = { ...valid, lines: [{ ...valid.lines[0], purpose: 'laboratory-research' }] }
+    expect((await post(lab, { 'idempotency-key': 'idem-defaults' })).json().code).toBe(
+      'IDEMPOTENCY_KEY_REUSED',
+    )
+  })
   it('answers 409 while the first request is still running', async () => {
     const [a, b] = await Promise.all([
       post(valid, { 'idempotency-key': 'idem-3' }),
