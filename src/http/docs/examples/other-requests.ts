@@ -16,7 +16,7 @@ export const RESOLVE_REVIEW_EXAMPLES: Record<
     summary: 'BLOCK · 未能证明豁免用途 · exempt use not shown',
     value: {
       outcome: 'BLOCK',
-      reasonCode: 'LAB_REPORT_ABSENT',
+      reasonCode: 'OTHER',
       note: '申报人未能提供纺织品阻燃用途的证明材料，按禁止进口处理。',
     },
   },
