@@ -333,6 +333,8 @@ const common: Record<string, unknown> = {
     400,
   ),
   401: await problem({ url: '/v1/screenings', role: null }, 401),
+  '400-url': await problem({ url: '/v1/screenings/%zz', role: 'officer' }, 400),
+  414: await problem({ url: `/v1/substances/${'x'.repeat(120)}`, role: 'officer' }, 414),
   403: await problem(
     { method: 'POST', url: `/v1/registry/versions/${activeVersion}/activate`, role: 'officer' },
     403,

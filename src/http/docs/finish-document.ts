@@ -131,11 +131,16 @@ function componentResponses(): Record<string, Response> {
     content: problemContent(examples),
   })
   const byCode = (status: number) => {
-    const e = example(status)
-    return { [String(e.code).toLowerCase().replaceAll('_', '-')]: e }
+    // Absent only before the first capture of a newly documented refusal (npm run docs:examples).
+    const e = example(status) as Json | undefined
+    return e ? { [String(e.code).toLowerCase().replaceAll('_', '-')]: e } : {}
   }
   return {
-    BadRequest: response(400, [], byCode(400)),
+    BadRequest: response(400, [], {
+      ...byCode(400),
+      ...(common['400-url'] ? { 'bad-url': common['400-url'] } : {}),
+    }),
+    UriTooLong: response(414, [], byCode(414)),
     Unauthorized: response(401, [], byCode(401)),
     Forbidden: response(403, [], byCode(403)),
     PayloadTooLarge: response(413, [], byCode(413)),
@@ -160,7 +165,8 @@ function errorStatuses(path: string, op: Operation, conflict: boolean): number[]
   const statuses = new Set([401, 403, 429, 503])
   if (op.requestBody) for (const s of [400, 413, 415, 422]) statuses.add(s)
   if (params.length > 0) statuses.add(422)
-  if (params.some((p) => p.in === 'path')) statuses.add(404)
+  // A path parameter can be malformed percent-encoding (400) or too long (414) before routing.
+  if (params.some((p) => p.in === 'path')) for (const s of [400, 404, 414]) statuses.add(s)
   if (conflict) statuses.add(409)
   return [...statuses].sort()
 }

@@ -14,6 +14,7 @@ export const STATUS_NAMES: Record<number, string> = {
   403: 'Forbidden',
   404: 'NotFound',
   409: 'Conflict',
+  414: 'UriTooLong',
   413: 'PayloadTooLarge',
   415: 'UnsupportedMediaType',
   422: 'ValidationFailed',
@@ -22,12 +23,13 @@ export const STATUS_NAMES: Record<number, string> = {
 }
 
 export const STATUS_DESCRIPTIONS: Record<number, string> = {
-  400: '请求体不是合法的 JSON · the body is not well-formed JSON',
+  400: '请求体不是合法的 UTF-8 JSON，或 URL 无法解析 · the body is not well-formed UTF-8 JSON, or the URL is malformed',
   401: '缺少密钥或密钥无效、已吊销 · missing, unknown or revoked API key',
   403: '该角色无权调用此操作 · the key’s role may not call this operation',
   404: '未找到 · not found',
   409: '冲突 · conflict',
   413: '请求体超过大小限制 · the body is larger than the limit',
+  414: '路径参数过长 · a path parameter is too long',
   415: '只接受 UTF-8 JSON · only UTF-8 JSON is accepted',
   422: '字段校验失败，`errors` 逐项列出 · invalid fields, each listed in `errors`',
   429: '超过该密钥的请求频率限制，`Retry-After` 秒后重试 · the key’s rate limit is reached; retry after `Retry-After` seconds',
