@@ -122,7 +122,7 @@ export async function reportRoutes(app: App, { tradeReport, database, nomenclatu
       const today = todayInShanghai()
       const { format, ...rest } = request.query
       const from = rest.from ?? `${today.slice(0, 8)}01`
-      const to = rest.to ?? (from > today ? from : today)
+      const to = rest.to ?? [from, today].sort()[1]!
       const filter = { ...rest, from, to }
       const names = await groupNamesByVersion(database.db)
       const labels: Labels = {
