@@ -217,7 +217,7 @@ h3 { font-size: 11pt; margin: 4mm 0 1mm; } .en { color: #666; font-size: 9pt; fo
 table { border-collapse: collapse; width: 100%; margin: 2mm 0 4mm; font-size: 8.5pt; page-break-inside: auto; }
 caption { text-align: left; font-weight: bold; padding: 1mm 0; }
 th, td { border: 1px solid #bbb; padding: 1mm 1.5mm; vertical-align: top; } thead th { background: #eef2f7; }
-tr { page-break-inside: avoid; } td.num { text-align: right; white-space: nowrap; } .note { font-weight: normal; color: #555; font-size: 7.5pt; }
+tr { page-break-inside: avoid; } td.num, td.dir { text-align: right; white-space: nowrap; } .note { font-weight: normal; color: #555; font-size: 7.5pt; }
 figure { margin: 3mm 0; page-break-inside: avoid; } figcaption { font-weight: bold; font-size: 9.5pt; margin-bottom: 1mm; }
 svg.chart { width: 100%; height: auto; font-family: inherit; }
 dl.meta { display: grid; grid-template-columns: max-content auto; gap: 0.5mm 4mm; margin: 2mm 0 4mm; } dl.meta dt { color: #555; }
@@ -237,7 +237,7 @@ export function popsTradeHtml(report: PopsTradeReport): string {
     .flatMap((g) =>
       g.figures.directions.map(
         (d) =>
-          `<tr data-group="${esc(g.id)}" data-direction="${d.direction}"><th scope="row">${esc(g.zh)}<div class="note">${esc(g.en)}</div></th><td>${DIRECTION_ZH[d.direction]}</td>${figureCells(d)}</tr>`,
+          `<tr data-group="${esc(g.id)}" data-direction="${d.direction}"><th scope="row">${esc(g.zh)}<div class="note">${esc(g.en)}</div></th><td class="dir">${DIRECTION_ZH[d.direction]}</td>${figureCells(d)}</tr>`,
       ),
     )
     .join('')
