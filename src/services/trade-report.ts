@@ -63,41 +63,49 @@ const KEYS = sql`grp, grouping(direction, month, hs_code, trade_country, customs
   month, hs_code, trade_country, customs_office`
 
 /**
- * One statement. `period` is the fact rows of the days asked for; `latest` keeps each declaration's latest
- * screening among them (a re-screen replaces the earlier answer, it does not add to it); `facts` is each
- * of its lines that met a group, once per group it met and once more under the totals' pseudo-group, with
- * its final outcome after review. Three aggregations over the same facts: counts, declared value per
- * currency, quantities in other units per unit.
+ * One statement. `period` is the fact rows of the days asked for; `latest` is each declaration's latest
+ * decision time among them, so only its latest screening counts (a re-screen replaces the earlier answer;
+ * a hash aggregate, where DISTINCT ON sorted every line of the period); `facts` is each line of those
+ * screenings that met a group, once per group and once more under the totals' pseudo-group, with its
+ * final outcome after review. `cells` folds the lines of a screening per group and HS code, marking the
+ * first cell of each screening and group, so declarations are counted without count(distinct), which
+ * sorted the facts once per grouping set. Then three aggregations: counts, declared value per currency,
+ * quantities in other units per unit.
  */
 function reportSql(filter: TradeReportFilter): SQL {
   return sql`with period as not materialized (
       select * from screening_lines where decided_day >= ${filter.from} and decided_day <= ${filter.to}
     ), latest as (
-      select distinct on (declaration_id) screening_id, direction from period
-      order by declaration_id, decided_at desc, screening_id desc
-    ), facts as not materialized (
+      select declaration_id, max(decided_at) as at from period group by declaration_id
+    ), facts as materialized (
       select p.screening_id, p.direction, to_char(p.decided_day, 'YYYY-MM') as month, p.hs_code,
         p.trade_country, p.customs_office, p.decision,
         case when p.decision = 'REVIEW' and r.status = 'resolved' then r.outcome else p.decision end as final,
         p.quantity, p.unit, p.kilograms, p.declared_value, p.currency, g.grp
       from period p
-      join latest l on l.screening_id = p.screening_id
+      join latest l on l.declaration_id = p.declaration_id and l.at = p.decided_at
       left join review_cases r on r.screening_id = p.screening_id
       cross join lateral unnest(array_append(p.groups, ${TOTAL}::text)) as g(grp)
-      where cardinality(p.groups) > 0 ${filter.direction ? sql`and l.direction = ${filter.direction}` : sql``}
+      where cardinality(p.groups) > 0 ${filter.direction ? sql`and p.direction = ${filter.direction}` : sql``}
+    ), cells as (
+      select grp, direction, month, hs_code, trade_country, customs_office, count(*) as lines,
+        sum(kilograms) as kilograms, count(*) filter (where quantity is null) as no_qty,
+        count(*) filter (where decision = 'ALLOW') as i_allow,
+        count(*) filter (where decision = 'REVIEW') as i_review,
+        count(*) filter (where decision = 'BLOCK') as i_block,
+        count(*) filter (where final = 'ALLOW') as f_allow,
+        count(*) filter (where final = 'REVIEW') as f_review,
+        count(*) filter (where final = 'BLOCK') as f_block,
+        row_number() over (partition by screening_id, grp order by hs_code) = 1 as first
+      from facts group by grp, direction, month, hs_code, trade_country, customs_office, screening_id
     )
     select 'count' as kind, ${KEYS}, null as key,
-      count(distinct screening_id)::int as declarations, count(*)::int as lines,
-      coalesce(sum(kilograms), 0)::float8 as kilograms,
-      count(*) filter (where quantity is null)::int as no_qty,
-      count(*) filter (where decision = 'ALLOW')::int as i_allow,
-      count(*) filter (where decision = 'REVIEW')::int as i_review,
-      count(*) filter (where decision = 'BLOCK')::int as i_block,
-      count(*) filter (where final = 'ALLOW')::int as f_allow,
-      count(*) filter (where final = 'REVIEW')::int as f_review,
-      count(*) filter (where final = 'BLOCK')::int as f_block,
+      (case when grouping(hs_code) = 0 then count(*) else count(*) filter (where first) end)::int as declarations,
+      sum(lines)::int as lines, coalesce(sum(kilograms), 0)::float8 as kilograms, sum(no_qty)::int as no_qty,
+      sum(i_allow)::int as i_allow, sum(i_review)::int as i_review, sum(i_block)::int as i_block,
+      sum(f_allow)::int as f_allow, sum(f_review)::int as f_review, sum(f_block)::int as f_block,
       null::float8 as amount
-    from facts group by ${GROUPING_SETS(sql``)}
+    from cells group by ${GROUPING_SETS(sql``)}
     union all
     select 'value', ${KEYS}, currency, null, count(*)::int, null, null, null, null, null, null, null, null,
       sum(declared_value)::float8
@@ -120,7 +128,13 @@ export class TradeReportService {
   ) {}
 
   async report(filter: TradeReportFilter): Promise<PopsTradeReport> {
-    const rows = await queryRows<Row>(this.db, reportSql(filter))
+    // Sorts and hashes of a year's lines fit in memory with 64 MB (the default 4 MB spilled them to disk);
+    // one backend, because parallel workers each rebuilt the hash of the period's declarations.
+    const rows = await this.db.transaction(async (tx) => {
+      await tx.execute(sql`set local work_mem = '64MB'`)
+      await tx.execute(sql`set local max_parallel_workers_per_gather = 0`)
+      return queryRows<Row>(tx, reportSql(filter))
+    })
     const cells = new Map<string, Figures>()
     const cellKey = (r: Row, set: SetName) =>
       `${r.grp}\u0000${set}\u0000${r.direction ?? ''}\u0000${set === 'month' ? r.month : set === 'hsCode' ? r.hs_code : set === 'tradeCountry' ? r.trade_country : set === 'customsOffice' ? r.customs_office : ''}`
