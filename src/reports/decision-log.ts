@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { stringify } from 'csv-stringify/sync'
 import ExcelJS from 'exceljs'
 import type { DecisionLogFilter, DecisionLogRow } from '../services/decision-log.ts'
@@ -107,9 +108,13 @@ export async function* decisionLogCsv(
     cells.map((v, i) =>
       v === null ? '' : DECISION_LOG_COLUMNS[i]!.kind === 'time' ? shanghaiTime(v as number) : v,
     )
-  for await (const page of pages)
+  for await (const page of pages) {
     for (let i = 0; i < page.length; i += CSV_ROWS_PER_CHUNK)
       yield stringify(page.slice(i, i + CSV_ROWS_PER_CHUNK).map((r) => asCsv(decisionLogCells(r, labels))))
+    // A writable socket pulls the next chunk at once, so a page would run in one turn of the event loop:
+    // give other requests (and the load shedder's delay sampler) a turn between pages.
+    await nextTurn()
+  }
 }
 
 export interface ExportContext {
@@ -175,6 +180,7 @@ export function decisionLogXlsx(
       while (out.readableLength > out.readableHighWaterMark && !out.destroyed)
         await new Promise((resolve) => setTimeout(resolve, 2))
       if (out.destroyed) return // the client went away; leaving the loop closes the page reader
+      await nextTurn() // other requests get a turn between pages
     }
     sheet.commit()
     const about = workbook.addWorksheet('说明 about')

@@ -59,7 +59,7 @@ function conditions(filter: DecisionLogFilter): SQL {
 export async function* decisionLogPages(
   db: Db,
   filter: DecisionLogFilter,
-  pageSize = 5_000,
+  pageSize = 2_000,
 ): AsyncGenerator<DecisionLogRow[]> {
   const where = conditions(filter)
   const [first] = await queryRows<{ s: string | number | null }>(
