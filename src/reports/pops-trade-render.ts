@@ -175,7 +175,7 @@ function charts(report: PopsTradeReport): string {
   }
   const decisionRows = groups.flatMap((g) =>
     (['initialDecision', 'finalDisposition'] as const).map((which) => ({
-      label: `${g.name.zh} ${which === 'initialDecision' ? '初始' : '最终'}`,
+      label: `${which === 'initialDecision' ? '初始' : '最终'} ${g.name.zh}`,
       segments: DECISIONS.map((d) => ({
         name: which === 'finalDisposition' && d === 'REVIEW' ? '审核未结' : DECISION_ZH[d],
         color: DECISION_COLOR[d],

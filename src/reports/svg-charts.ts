@@ -27,15 +27,22 @@ function niceMax(max: number): number {
   return 10 * power
 }
 
-function legend(series: { name: string; color: string }[], x: number, y: number): string {
+/** Legend items laid out in rows that fit `width`; answers the SVG and the number of rows. */
+function legend(series: { name: string; color: string }[], x: number, y: number, width: number) {
   let at = x
-  return series
-    .map((s) => {
-      const item = `<rect x="${at}" y="${y - 9}" width="10" height="10" fill="${s.color}"/><text x="${at + 14}" y="${y}" font-size="11">${escapeXml(s.name)}</text>`
-      at += 24 + s.name.length * 11
-      return item
-    })
-    .join('')
+  let row = 0
+  const parts = series.map((s) => {
+    const w = 24 + s.name.length * 11
+    if (at + w > x + width && at > x) {
+      at = x
+      row++
+    }
+    const top = y + row * 16
+    const item = `<rect x="${at}" y="${top - 9}" width="10" height="10" fill="${s.color}"/><text x="${at + 14}" y="${top}" font-size="11">${escapeXml(s.name)}</text>`
+    at += w
+    return item
+  })
+  return { svg: parts.join(''), rows: row + 1 }
 }
 
 /** Vertical bars per category, the series stacked in each. */
@@ -81,8 +88,10 @@ export function stackedColumns(
     )
   })
   parts.push(`<text x="4" y="${top - 12}" font-size="10">${escapeXml(unit)}</text>`)
-  parts.push(legend(series, left, height - 6))
-  return `<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" role="img"><title>${escapeXml(title)}</title>${parts.join('')}</svg>`
+  const key = legend(series, left, height - 6, width - left - right)
+  parts.push(key.svg)
+  const fullHeight = height + (key.rows - 1) * 16
+  return `<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${fullHeight}" role="img"><title>${escapeXml(title)}</title>${parts.join('')}</svg>`
 }
 
 export interface StackedRow {
@@ -104,7 +113,7 @@ export function stackedBars(title: string, rows: StackedRow[], unit: string, { w
     const y = top + i * rowH
     let x = left
     parts.push(
-      `<text x="${left - 6}" y="${y + 14}" font-size="11" text-anchor="end">${escapeXml(row.label)}</text>`,
+      `<text x="${left - 6}" y="${y + 14}" font-size="11" text-anchor="end">${escapeXml(row.label.length > 13 ? `${row.label.slice(0, 12)}…` : row.label)}<title>${escapeXml(row.label)}</title></text>`,
     )
     let total = 0
     for (const seg of row.segments) {
@@ -126,7 +135,8 @@ export function stackedBars(title: string, rows: StackedRow[], unit: string, { w
         [...names].map(([name, color]) => ({ name, color })),
         left,
         height - 8,
-      ),
+        plotW,
+      ).svg,
     )
   return `<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" role="img"><title>${escapeXml(title)}</title>${parts.join('')}</svg>`
 }
