@@ -285,6 +285,21 @@ refusal(
   422,
   await problem({ url: '/v1/audit/events?format=xlsx', role: 'auditor' }, 422),
 )
+answer(
+  'popsTradeReport',
+  'report',
+  await ok({ url: '/v1/reports/pops-trade?from=2026-11-01&to=2026-12-01', role: 'officer' }),
+)
+answer(
+  'popsTradeReport',
+  'csv',
+  await ok({ url: '/v1/reports/pops-trade?from=2026-11-01&to=2026-12-01&format=csv', role: 'officer' }),
+)
+answer(
+  'decisionLog',
+  'csv',
+  await ok({ url: '/v1/reports/decision-log?from=2026-11-01&to=2026-12-01&decision=BLOCK', role: 'auditor' }),
+)
 answer('verifyAuditChain', 'ok', await ok({ url: '/v1/audit/verify', role: 'auditor' }))
 
 // Keys.

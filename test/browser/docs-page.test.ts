@@ -93,7 +93,16 @@ describe('/docs in Chromium', () => {
     const tags = await page
       .locator('h3.opblock-tag')
       .evaluateAll((els) => els.map((e) => e.getAttribute('data-tag')))
-    expect(tags).toEqual(['screening', 'substances', 'reviews', 'audit', 'registry', 'keys', 'operations'])
+    expect(tags).toEqual([
+      'screening',
+      'substances',
+      'reviews',
+      'audit',
+      'reports',
+      'registry',
+      'keys',
+      'operations',
+    ])
     expect(await page.locator('section.models').count()).toBe(0)
     await shot(page, 'docs-guide')
 

@@ -108,6 +108,7 @@ describe('the OpenAPI document for officers and client generators', () => {
       'substances',
       'reviews',
       'audit',
+      'reports',
       'registry',
       'keys',
       'operations',

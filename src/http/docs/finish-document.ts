@@ -41,6 +41,7 @@ export const TAGS: OpenAPIV3_1.TagObject[] = [
     description: '审核队列：人工处理 REVIEW 结论 · The review queue: work REVIEW decisions',
   },
   { name: 'audit', description: '审计日志：导出和校验 · Tamper-evident audit log: export and verify' },
+  { name: 'reports', description: '报表：POPs 进出口统计、决策日志 · Reports: POPs trade, decision log' },
   {
     name: 'registry',
     description: '名录版本：导入、比较、激活 · Registry versions: import, compare, activate',
@@ -255,8 +256,8 @@ function finishOperation(path: string, op: Operation): void {
       ...(id === 'createScreening' ? headerRefs('Idempotency-Replayed') : {}),
     }
     for (const [type, media] of Object.entries(response.content ?? {})) {
-      const named = Object.entries(captured).filter(
-        ([name]) => type === 'application/json' || type.includes(name),
+      const named = Object.entries(captured).filter(([name, value]) =>
+        type === 'application/json' ? typeof value !== 'string' : type.includes(name),
       )
       if (named.length > 0)
         media.examples = Object.fromEntries(named.map(([name, value]) => [name, { value }]))

@@ -158,6 +158,20 @@ Streams audit events as NDJSON (verifiable offline) or CSV (opens in Excel with 
 Recomputes the hash chain over a time range and names the first broken event.`,
     answer: '校验结论 · the verdict',
   },
+  popsTradeReport: {
+    summary: 'POPs 进出口报表 · The POPs import/export report',
+    description: `按物质组统计一段时间内的报关单数、行数、千克数和申报金额，按进出口方向、初始结论和审核后的最终处理，按月份、税号、贸易国和关区分列；每份报关单按期内最后一次筛查计一次。\`format=csv\` 可用 Excel 打开，\`format=html\` 为可打印的中文报表（附图），用于向生态环境部报送年度 POPs 进出口数据。
+
+Per substance group met in the period: declarations, lines, kilograms and declared value, by direction, decision and final disposition, month, HS code, trade country and customs office.`,
+    answer: '报表 · the report',
+  },
+  decisionLog: {
+    summary: '筛查决策日志 · Decision log',
+    description: `每个被筛查的报关单行一行，供审计使用，CSV 或 XLSX（Excel）格式，可按时间、方向、结论、物质组和关区筛选。
+
+One row per screened line, for auditors, as CSV or XLSX.`,
+    answer: '决策日志 · the log',
+  },
   listKeys: {
     summary: 'API 密钥列表 · API keys',
     description: `所有 API 密钥（不含密钥本身），\`prefix\` 用于区分。

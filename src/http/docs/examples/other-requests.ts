@@ -50,6 +50,8 @@ export const PARAMETER_EXAMPLES: Record<string, Record<string, unknown>> = {
   getRegistryVersion: { version: '2025.1' },
   diffRegistryVersions: { against: '2025.1' },
   exportAuditEvents: { format: 'csv' },
+  popsTradeReport: { format: 'html' },
+  decisionLog: { format: 'xlsx' },
 }
 
 /** Example values shown in a parameter's description instead, where filling them in would mislead. */
@@ -77,6 +79,8 @@ export const PARAMETER_HINTS: Record<string, Record<string, string>> = {
     decision: 'BLOCK',
   },
   verifyAuditChain: { from: '2026-11-01', to: '2026-12-01' },
+  popsTradeReport: { from: '2026-01-01', to: '2027-01-01', direction: 'import' },
+  decisionLog: { from: '2026-11-01', to: '2026-12-01', decision: 'BLOCK', substance: 'decabde' },
   revokeKey: { id: '019ad3e2-8b31-7d42-9e53-6f7a8b9c0d1e (`id` from GET /v1/keys)' },
   createScreening: { 'idempotency-key': '720120261000420077-1 (one per declaration and attempt series)' },
 }
