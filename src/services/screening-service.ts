@@ -1,7 +1,8 @@
 import crypto from 'node:crypto'
-import { and, desc, eq, gte, lt } from 'drizzle-orm'
+import { and, desc, eq, gte, lt, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import { canonicalJson, canonicalObject } from '../core/canonical-json.ts'
+import type { Checkpoint } from '../core/checkpoint.ts'
 import { screenDeclaration } from '../core/screen.ts'
 import { prepareDeclaration, type ScreeningRequest } from '../core/screening-request.ts'
 import type { RegistrySnapshot } from '../core/snapshot.ts'
@@ -32,7 +33,11 @@ export interface ScreeningResponse {
   registry: { version: string; hash: string }
   lines: ScreeningLine[]
   rescreenOf?: string
-  audit: { sequence: number; hash: string }
+  /**
+   * `checkpoint`: the signed checkpoint of the batch that stored it (contract §9), the caller's receipt;
+   * null only for a screening stored before checkpoints existed, until a later batch covers it.
+   */
+  audit: { sequence: number; hash: string; checkpoint: Checkpoint | null }
 }
 
 export interface Disposition {
@@ -117,9 +122,9 @@ export class ScreeningService {
         if (replay) return { response: replay, replayed: true }
       }
       const pending = this.decide(input, snapshot, hash, canonicalRequest)
-      let event: Awaited<ReturnType<GroupCommitter['submit']>>
+      let committed: Awaited<ReturnType<GroupCommitter['submit']>>
       try {
-        event = await this.committer.submit(this.commitItem(pending))
+        committed = await this.committer.submit(this.commitItem(pending))
       } catch (err) {
         if (idemKey && isUniqueViolation(err)) {
           // Another process stored the same key first.
@@ -129,7 +134,14 @@ export class ScreeningService {
         throw unavailable('the decision could not be stored durably; no decision was made', err)
       }
       return {
-        response: { ...pending.response, audit: { sequence: event.sequence, hash: event.hash } },
+        response: {
+          ...pending.response,
+          audit: {
+            sequence: committed.event.sequence,
+            hash: committed.event.hash,
+            checkpoint: committed.checkpoint,
+          },
+        },
         replayed: false,
       }
     } finally {
@@ -332,16 +344,34 @@ export interface ScreeningPayload {
 /** Joins a screening to the audit event that holds its request and answer. */
 export const ITS_AUDIT_EVENT = eq(auditEvents.sequence, screenings.auditSequence)
 
-/** The columns a stored answer is rebuilt from: its audit event's payload, sequence and hash. */
+/**
+ * The columns a stored answer is rebuilt from: its audit event's payload, sequence and hash, and the
+ * first checkpoint at or after it (its batch's: every batch ends in one).
+ */
 const storedAnswer = {
   payload: auditEvents.payload,
   sequence: auditEvents.sequence,
   auditHash: auditEvents.hash,
+  checkpoint: sql<string | null>`(select json_build_object('sequence', c.sequence, 'hash', c.hash, 'at', c.at,
+    'keyId', c.key_id, 'signature', c.signature)::text from audit_checkpoints c
+    where c.sequence >= ${auditEvents.sequence} order by c.sequence limit 1)`,
 }
 
-function answerOf(row: { payload: unknown; sequence: number; auditHash: string }): ScreeningResponse {
+function answerOf(row: {
+  payload: unknown
+  sequence: number
+  auditHash: string
+  checkpoint: string | null
+}): ScreeningResponse {
   const { response } = row.payload as ScreeningPayload
-  return { ...response, audit: { sequence: Number(row.sequence), hash: row.auditHash } }
+  return {
+    ...response,
+    audit: {
+      sequence: Number(row.sequence),
+      hash: row.auditHash,
+      checkpoint: row.checkpoint === null ? null : (JSON.parse(row.checkpoint) as Checkpoint),
+    },
+  }
 }
 
 const canSee = (viewer: Principal, ownerKeyId: string) =>
