@@ -34,6 +34,7 @@ async function session(env: Record<string, string>, signingKey: string, n: numbe
   const config = loadConfig({
     LOG_LEVEL: 'silent',
     AUDIT_FLUSH_MS: '1',
+    MAX_EVENT_LOOP_DELAY_MS: '0',
     AUDIT_SIGNING_KEY: signingKey,
     ...env,
   })
