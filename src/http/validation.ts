@@ -7,7 +7,8 @@ import { RequestValidationError } from './plugins/problem-details.ts'
 export const validatorCompiler: FastifySchemaCompiler<ZodType> =
   ({ schema, httpPart }) =>
   (data) => {
-    const result = schema.safeParse(data)
+    // Without reportInput zod 4 leaves `input` out, and every wrong type would read as a missing value.
+    const result = schema.safeParse(data, { reportInput: true })
     if (result.success) return { value: result.data }
     return { error: new RequestValidationError(toFieldErrors(result.error.issues), httpPart ?? 'body') }
   }

@@ -401,6 +401,8 @@ const stageScreenings: StageRows = (items) => {
         requestHash: hash,
         rescreenOf: input.rescreenOf ?? null,
         auditSequence: event.sequence,
+        // One time per screening: the answer's, which lists show and `from`/`to` filter on.
+        createdAt: new Date(response.decidedAt),
       })),
     ),
     insertRowsSql(

@@ -212,6 +212,11 @@ export async function registryRoutes(app: App, { registry, nomenclature, impact 
         operationId: 'diffRegistryVersions',
         tags: ['registry'],
         summary: 'What changed between two versions',
+        description:
+          'Entries are named by keys: groups by id, identifiers `<group>/cas/<number>`, HS rules ' +
+          '`<group>/hs/<prefix>/<kind>`, measures `<group>/<type>/<directions joined by +>/<validFrom>..<validTo>` ' +
+          '(an open end is empty). A measure whose direction or end date changed is removed and added. ' +
+          'Entries of one document that would share a key are numbered `#2`, `#3`, … in document order.',
         params: VersionParams,
         querystring: z.object({
           against: z.string().min(1).max(32).optional().describe('default: the active version'),
