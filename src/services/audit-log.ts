@@ -9,10 +9,11 @@ import {
   sealEvents,
   type UnsealedEvent,
 } from '../core/audit-chain.ts'
+import type { Checkpoint } from '../core/checkpoint.ts'
 import { insertRowsSql, JsonText } from '../db/bulk-insert.ts'
 import { type Db, type Queryable, queryRows, type Tx } from '../db/client.ts'
-import { auditEvents } from '../db/schema.ts'
-import { type CheckpointSigner, insertCheckpointSql } from './audit-signer.ts'
+import { auditCheckpoints, auditEvents } from '../db/schema.ts'
+import type { CheckpointSigner } from './audit-signer.ts'
 
 /** Serialises appends across every process on the database, so the chain stays one gap-free line. */
 const AUDIT_LOCK_KEY = 7_417_002
@@ -39,6 +40,19 @@ function insertEventsSql(events: readonly SealedEvent[], where?: SQL): SQL | nul
     })),
     where,
   )
+}
+
+/**
+ * The INSERT of a batch's checkpoint, run in the batch's statement or transaction. Guarded by the chain
+ * lock like the events: the parts of one statement run in no set order, and a checkpoint inserted before
+ * its statement took the lock would hold its sequence's index entry while waiting for the lock, which a
+ * writer holding the lock and inserting the same sequence then waits for — a deadlock, found by two
+ * servers on one PostgreSQL.
+ */
+export function insertCheckpointSql(c: Checkpoint): SQL {
+  return sql`insert into ${auditCheckpoints} (sequence, hash, at, key_id, signature)
+    select ${c.sequence}::bigint, ${c.hash}::text, ${c.at}::text, ${c.keyId}::text, ${c.signature}::text
+    where (select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})) is not null`
 }
 
 /** Writes sealed events in one statement (inside the caller's transaction, under the chain lock). */

@@ -1,11 +1,10 @@
 import crypto from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { sql } from 'drizzle-orm'
 import type { ChainTail } from '../core/audit-chain.ts'
 import { type Checkpoint, type SigningKey, signCheckpoint, signingKeyOf } from '../core/checkpoint.ts'
 import type { Queryable } from '../db/client.ts'
-import { auditCheckpoints, auditSigningKeys } from '../db/schema.ts'
+import { auditSigningKeys } from '../db/schema.ts'
 
 export const SIGNING_KEY_FILE = 'audit-signing-key.pem'
 
@@ -59,10 +58,4 @@ export class CheckpointSigner {
       .values({ keyId: this.key.keyId, algorithm: 'Ed25519', publicKeyPem: this.key.publicKeyPem })
       .onConflictDoNothing()
   }
-}
-
-/** The INSERT of a checkpoint, to run in the same statement or transaction as its batch. */
-export function insertCheckpointSql(c: Checkpoint) {
-  return sql`insert into ${auditCheckpoints} (sequence, hash, at, key_id, signature)
-    values (${c.sequence}, ${c.hash}, ${c.at}, ${c.keyId}, ${c.signature})`
 }

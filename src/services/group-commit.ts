@@ -3,8 +3,8 @@ import { type AuditEvent, type ChainTail, sealEvents, type UnsealedEvent } from 
 import { canonicalJson } from '../core/canonical-json.ts'
 import type { Checkpoint } from '../core/checkpoint.ts'
 import type { Db, Queryable } from '../db/client.ts'
-import { appendSealedSql, isChainConflict, lockChain, readTail } from './audit-log.ts'
-import { type CheckpointSigner, insertCheckpointSql } from './audit-signer.ts'
+import { appendSealedSql, insertCheckpointSql, isChainConflict, lockChain, readTail } from './audit-log.ts'
+import type { CheckpointSigner } from './audit-signer.ts'
 import { isDatabaseUnavailable } from './errors.ts'
 
 /**
