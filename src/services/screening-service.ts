@@ -1,7 +1,8 @@
 import crypto from 'node:crypto'
 import { and, desc, eq, gte, lt, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
-import { canonicalJson, canonicalObject } from '../core/canonical-json.ts'
+import { answerLinesJson } from '../core/answer-json.ts'
+import { canonicalJson, canonicalMembers, canonicalObject } from '../core/canonical-json.ts'
 import type { Checkpoint } from '../core/checkpoint.ts'
 import { screenDeclaration } from '../core/screen.ts'
 import { prepareDeclaration, type ScreeningRequest } from '../core/screening-request.ts'
@@ -13,7 +14,7 @@ import { auditEvents, reviewCases, screenings } from '../db/schema.ts'
 import type { Principal } from './actor.ts'
 import { AppError, notFound, unavailable } from './errors.ts'
 import type { CommitItem, GroupCommitter, StageRows } from './group-commit.ts'
-import type { Nomenclature } from './nomenclature.ts'
+import { type Nomenclature, UNDESCRIBED_HS_JSON } from './nomenclature.ts'
 import type { RegistryService } from './registry-service.ts'
 
 export interface ScreeningLine {
@@ -48,6 +49,18 @@ export interface Disposition {
   decidedAt: string
 }
 
+/**
+ * A screening as the route sends it. The body is the answer's canonical JSON (RFC 8785), built from the same
+ * member texts as the audit payload that was hashed and stored, plus `audit`: serialised once, validated by
+ * the tests against the OpenAPI document rather than at run time.
+ */
+export interface ScreeningAnswer {
+  body: string
+  decision: Outcome
+  registryVersion: string
+  lines: number
+}
+
 export interface StoredScreening extends ScreeningResponse {
   disposition: Disposition | null
   reviewId: string | null
@@ -80,6 +93,8 @@ type PendingScreening = {
   id: string
   input: ScreenInput
   response: Omit<ScreeningResponse, 'audit'>
+  /** The response's members as canonical JSON, each serialised once: the payload's and the body's text. */
+  members: Record<string, string>
   hash: string
   canonicalRequest: string
   reviewLines: { lineNo: number; reasons: Reason[] }[]
@@ -103,7 +118,7 @@ export class ScreeningService {
   ) {}
 
   /** Screens, stores and audits in one commit; answers only once that commit is durable. */
-  async screen(input: ScreenInput): Promise<{ response: ScreeningResponse; replayed: boolean }> {
+  async screen(input: ScreenInput): Promise<{ answer: ScreeningAnswer; replayed: boolean }> {
     const snapshot = this.registry.current()
     if (!snapshot) throw unavailable('no registry version is active')
     const canonicalRequest = canonicalJson(input.request)
@@ -119,7 +134,7 @@ export class ScreeningService {
     try {
       if (idemKey) {
         const replay = await this.replay(input, hash)
-        if (replay) return { response: replay, replayed: true }
+        if (replay) return { answer: replay, replayed: true }
       }
       const pending = this.decide(input, snapshot, hash, canonicalRequest)
       let committed: Awaited<ReturnType<GroupCommitter['submit']>>
@@ -129,19 +144,16 @@ export class ScreeningService {
         if (idemKey && isUniqueViolation(err)) {
           // Another process stored the same key first.
           const replay = await this.replay(input, hash)
-          if (replay) return { response: replay, replayed: true }
+          if (replay) return { answer: replay, replayed: true }
         }
         throw unavailable('the decision could not be stored durably; no decision was made', err)
       }
       return {
-        response: {
-          ...pending.response,
-          audit: {
-            sequence: committed.event.sequence,
-            hash: committed.event.hash,
-            checkpoint: committed.checkpoint,
-          },
-        },
+        answer: answer(pending.response, pending.members, {
+          sequence: committed.event.sequence,
+          hash: committed.event.hash,
+          checkpoint: committed.checkpoint,
+        }),
         replayed: false,
       }
     } finally {
@@ -149,7 +161,7 @@ export class ScreeningService {
     }
   }
 
-  private async replay(input: ScreenInput, hash: string): Promise<ScreeningResponse | null> {
+  private async replay(input: ScreenInput, hash: string): Promise<ScreeningAnswer | null> {
     const [row] = await this.db
       .select({ ...storedAnswer, requestHash: screenings.requestHash })
       .from(screenings)
@@ -162,7 +174,12 @@ export class ScreeningService {
       )
     if (!row) return null
     if (row.requestHash !== hash) throw idempotencyConflict(false)
-    return answerOf(row)
+    const { response } = row.payload as ScreeningPayload
+    return answer(response, canonicalMembers(response), {
+      sequence: Number(row.sequence),
+      hash: row.auditHash,
+      checkpoint: checkpointOf(row.checkpoint),
+    })
   }
 
   private decide(
@@ -175,9 +192,11 @@ export class ScreeningService {
     const prepared = prepareDeclaration(input.request, asOf)
     const result = screenDeclaration(prepared, snapshot)
     const id = uuidv7()
+    const hsTails: string[] = []
     const lines: ScreeningLine[] = result.lines.map((line, i) => {
       const digits = prepared.lines[i]!.hsDigits
       const described = this.nomenclature.describe(digits)
+      hsTails.push(described?.json ?? UNDESCRIBED_HS_JSON)
       return {
         lineNo: line.lineNo,
         decision: line.decision,
@@ -200,10 +219,17 @@ export class ScreeningService {
       lines,
       ...(input.rescreenOf ? { rescreenOf: input.rescreenOf } : {}),
     }
+    // The lines and the registry are written from fragments prepared once per snapshot and nomenclature.
+    const { lines: _lines, registry: _registry, ...scalars } = response
+    const members = {
+      ...canonicalMembers(scalars),
+      registry: snapshot.json.registry,
+      lines: answerLinesJson(lines, snapshot.json, hsTails),
+    }
     const reviewLines = lines
       .filter((l) => l.decision === 'REVIEW')
       .map((l) => ({ lineNo: l.lineNo, reasons: l.reasons.filter((r) => r.outcome === 'REVIEW') }))
-    return { id, input, response, hash, canonicalRequest, reviewLines }
+    return { id, input, response, members, hash, canonicalRequest, reviewLines }
   }
 
   private commitItem(p: PendingScreening): ScreeningCommitItem {
@@ -222,7 +248,7 @@ export class ScreeningService {
         payload: { request: p.input.request, response: p.response } satisfies ScreeningPayload,
         canonicalPayload: canonicalObject({
           request: p.canonicalRequest,
-          response: canonicalJson(p.response),
+          response: canonicalObject(p.members),
         }),
       },
       stage: stageScreenings,
@@ -297,21 +323,21 @@ export class ScreeningService {
   }
 
   /** Screens a stored declaration again, on the active registry and the same as-of date. */
-  async rescreen(id: string, actor: Principal, requestId: string): Promise<ScreeningResponse> {
+  async rescreen(id: string, actor: Principal, requestId: string): Promise<ScreeningAnswer> {
     const [row] = await this.db
       .select({ payload: auditEvents.payload, asOf: screenings.asOf })
       .from(screenings)
       .innerJoin(auditEvents, ITS_AUDIT_EVENT)
       .where(eq(screenings.id, id))
     if (!row) throw notFound(`screening ${id}`)
-    const { response } = await this.screen({
+    const { answer } = await this.screen({
       request: (row.payload as ScreeningPayload).request,
       actor,
       requestId,
       rescreenOf: id,
       asOf: row.asOf,
     })
-    return response
+    return answer
   }
 }
 
@@ -357,6 +383,24 @@ const storedAnswer = {
     where c.sequence >= ${auditEvents.sequence} order by c.sequence limit 1)`,
 }
 
+/** The answer sent for a stored or new screening: its members' canonical JSON with `audit` added. */
+function answer(
+  response: Omit<ScreeningResponse, 'audit'>,
+  members: Record<string, string>,
+  audit: ScreeningResponse['audit'],
+): ScreeningAnswer {
+  return {
+    body: canonicalObject({ ...members, audit: canonicalJson(audit) }),
+    decision: response.decision,
+    registryVersion: response.registry.version,
+    lines: response.lines.length,
+  }
+}
+
+function checkpointOf(text: string | null): Checkpoint | null {
+  return text === null ? null : (JSON.parse(text) as Checkpoint)
+}
+
 function answerOf(row: {
   payload: unknown
   sequence: number
@@ -369,7 +413,7 @@ function answerOf(row: {
     audit: {
       sequence: Number(row.sequence),
       hash: row.auditHash,
-      checkpoint: row.checkpoint === null ? null : (JSON.parse(row.checkpoint) as Checkpoint),
+      checkpoint: checkpointOf(row.checkpoint),
     },
   }
 }
