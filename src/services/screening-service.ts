@@ -5,7 +5,7 @@ import { answerLinesJson } from '../core/answer-json.ts'
 import { canonicalJson, canonicalMembers, canonicalObject } from '../core/canonical-json.ts'
 import type { Checkpoint } from '../core/checkpoint.ts'
 import { screenDeclaration } from '../core/screen.ts'
-import { prepareDeclaration, type ScreeningRequest } from '../core/screening-request.ts'
+import { prepareDeclaration, type ScreeningRequest, withDefaults } from '../core/screening-request.ts'
 import type { RegistrySnapshot } from '../core/snapshot.ts'
 import type { Advisory, Outcome, Reason } from '../core/types.ts'
 import { insertRowsSql } from '../db/bulk-insert.ts'
@@ -122,9 +122,10 @@ export class ScreeningService {
     const snapshot = this.registry.current()
     if (!snapshot) throw unavailable('no registry version is active')
     const canonicalRequest = canonicalJson(input.request)
-    const hash = requestHash(canonicalRequest)
     const idemKey =
       input.idempotencyKey && input.actor.keyId ? `${input.actor.keyId}|${input.idempotencyKey}` : null
+    // Only requests under one key are ever compared, and they are compared with their defaults written out.
+    const hash = requestHash(idemKey ? canonicalJson(withDefaults(input.request)) : canonicalRequest)
     if (idemKey) {
       // Reserve the key before any await, so a concurrent duplicate sees it as running.
       const running = this.inFlight.get(idemKey)
@@ -173,7 +174,9 @@ export class ScreeningService {
         ),
       )
     if (!row) return null
-    if (row.requestHash !== hash) throw idempotencyConflict(false)
+    // Keys stored before defaults were written out hold the hash of the request as sent.
+    if (row.requestHash !== hash && row.requestHash !== requestHash(canonicalJson(input.request)))
+      throw idempotencyConflict(false)
     const { response } = row.payload as ScreeningPayload
     return answer(response, canonicalMembers(response), {
       sequence: Number(row.sequence),
