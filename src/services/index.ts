@@ -9,6 +9,7 @@ import { Nomenclature } from './nomenclature.ts'
 import { RegistryService } from './registry-service.ts'
 import { ReviewService } from './review-service.ts'
 import { ScreeningService } from './screening-service.ts'
+import { TradeReportService } from './trade-report.ts'
 
 export interface Services {
   database: Database
@@ -22,6 +23,7 @@ export interface Services {
   signer: CheckpointSigner
   /** Where a signing key was generated at this start (`memory` for an in-memory database), else null. */
   signingKeyGenerated: string | null
+  tradeReport: TradeReportService
 }
 
 let nomenclature: Nomenclature | undefined
@@ -52,5 +54,6 @@ export async function createServices(database: Database, config: Config): Promis
     nomenclature,
     signer,
     signingKeyGenerated: generated,
+    tradeReport: new TradeReportService(database.db, registry, nomenclature),
   }
 }
