@@ -300,6 +300,16 @@ answer(
   'csv',
   await ok({ url: '/v1/reports/decision-log?from=2026-11-01&to=2026-12-01&decision=BLOCK', role: 'auditor' }),
 )
+answer('getAuditPublicKey', 'key', await ok({ url: '/v1/audit/public-key', role: 'auditor' }))
+answer('listAuditPublicKeys', 'keys', await ok({ url: '/v1/audit/public-keys', role: 'auditor' }))
+answer(
+  'listAuditCheckpoints',
+  'page',
+  firstItems(
+    (await ok({ url: '/v1/audit/checkpoints?limit=2', role: 'auditor' })) as { items: unknown[] },
+    2,
+  ),
+)
 answer('verifyAuditChain', 'ok', await ok({ url: '/v1/audit/verify', role: 'auditor' }))
 
 // Keys.

@@ -172,6 +172,27 @@ Per substance group met in the period: declarations, lines, kilograms and declar
 One row per screened line, for auditors, as CSV or XLSX.`,
     answer: '决策日志 · the log',
   },
+  getAuditPublicKey: {
+    summary: '审计签名公钥 · The audit signing public key',
+    description: `当前用于签署审计检查点的 Ed25519 公钥，用于离线核验筛查回执（\`audit.checkpoint\`）。
+
+The Ed25519 public key that signs audit checkpoints; verifies a screening's receipt offline.`,
+    answer: '公钥 · the public key',
+  },
+  listAuditPublicKeys: {
+    summary: '全部审计签名公钥 · Every audit signing public key',
+    description: `历次使用过的签名公钥，用于核验较早的检查点。
+
+Every key that has signed checkpoints, to verify older ones.`,
+    answer: '公钥列表 · the public keys',
+  },
+  listAuditCheckpoints: {
+    summary: '审计检查点 · Signed audit checkpoints',
+    description: `每批审计事件结束处的签名检查点（\`sequence\`、\`hash\`、\`at\`、\`signature\`），可与导出的 NDJSON 一起离线核验，发现被截断或改写的历史。
+
+The signed checkpoint ending each committed batch of audit events; with an export, shows a truncated or rewritten history offline.`,
+    answer: '一页检查点 · one page of checkpoints',
+  },
   listKeys: {
     summary: 'API 密钥列表 · API keys',
     description: `所有 API 密钥（不含密钥本身），\`prefix\` 用于区分。
