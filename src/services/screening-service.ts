@@ -3,7 +3,7 @@ import { and, desc, eq, gte, lt } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import { canonicalJson, canonicalObject } from '../core/canonical-json.ts'
 import { screenDeclaration } from '../core/screen.ts'
-import { prepareDeclaration, type ScreeningRequest } from '../core/screening-request.ts'
+import { maxAnswerLength, prepareDeclaration, type ScreeningRequest } from '../core/screening-request.ts'
 import type { RegistrySnapshot } from '../core/snapshot.ts'
 import type { Advisory, Outcome, Reason } from '../core/types.ts'
 import { insertRowsSql } from '../db/bulk-insert.ts'
@@ -77,6 +77,7 @@ type PendingScreening = {
   response: Omit<ScreeningResponse, 'audit'>
   hash: string
   canonicalRequest: string
+  canonicalResponse: string
   reviewLines: { lineNo: number; reasons: Reason[] }[]
 }
 
@@ -188,10 +189,18 @@ export class ScreeningService {
       lines,
       ...(input.rescreenOf ? { rescreenOf: input.rescreenOf } : {}),
     }
+    const canonicalResponse = canonicalJson(response)
+    if (canonicalResponse.length > maxAnswerLength(canonicalRequest.length))
+      throw new AppError(
+        422,
+        'ANSWER_TOO_LARGE',
+        `the answer would be ${canonicalResponse.length} characters, more than ${maxAnswerLength(canonicalRequest.length)} (30 times the request, at least 64 KiB); split the declaration`,
+        { title: 'Declaration too large to answer' },
+      )
     const reviewLines = lines
       .filter((l) => l.decision === 'REVIEW')
       .map((l) => ({ lineNo: l.lineNo, reasons: l.reasons.filter((r) => r.outcome === 'REVIEW') }))
-    return { id, input, response, hash, canonicalRequest, reviewLines }
+    return { id, input, response, hash, canonicalRequest, canonicalResponse, reviewLines }
   }
 
   private commitItem(p: PendingScreening): ScreeningCommitItem {
@@ -210,7 +219,7 @@ export class ScreeningService {
         payload: { request: p.input.request, response: p.response } satisfies ScreeningPayload,
         canonicalPayload: canonicalObject({
           request: p.canonicalRequest,
-          response: canonicalJson(p.response),
+          response: p.canonicalResponse,
         }),
       },
       stage: stageScreenings,

@@ -82,15 +82,21 @@ async function* ndjsonChunks(pages: AsyncIterable<EventText[]>): AsyncGenerator<
   if (chunk) yield chunk
 }
 
-const CSV_ROWS_PER_CHUNK = 25
+/** Payload characters per CSV chunk: rows are grouped until their payloads pass this (see ndjsonChunks). */
+const CSV_CHUNK_CHARS = 65_536
 
 /** CSV in small chunks (see ndjsonChunks): the header row and BOM once; formulas escaped for Excel. */
 async function* csvChunks(pages: AsyncIterable<EventText[]>): AsyncGenerator<string> {
   const options = { columns: [...CSV_COLUMNS], escape_formulas: true }
   yield stringify([], { ...options, header: true, bom: true })
   for await (const page of pages)
-    for (let i = 0; i < page.length; i += CSV_ROWS_PER_CHUNK)
-      yield stringify(page.slice(i, i + CSV_ROWS_PER_CHUNK).map(csvRow), options)
+    for (let i = 0; i < page.length; ) {
+      let end = i
+      for (let chars = 0; end < page.length && (end === i || chars < CSV_CHUNK_CHARS); end++)
+        chars += page[end]!.payload.length
+      yield stringify(page.slice(i, end).map(csvRow), options)
+      i = end
+    }
 }
 
 export async function auditRoutes(app: App, { database }: Services) {

@@ -1,0 +1,153 @@
+import { readFileSync } from 'node:fs'
+import { sql } from 'drizzle-orm'
+import { uuidv7 } from 'uuidv7'
+import { describe, expect, it } from 'vitest'
+import { appendLog } from '../../scripts/append-log.ts'
+import { type Driver, freePort, scratchStore, startServer } from '../../scripts/server-process.ts'
+import { loadConfig } from '../../src/config.ts'
+import type { AuditActor } from '../../src/core/audit-chain.ts'
+import { ScreeningRequestSchema } from '../../src/core/screening-request.ts'
+import { queryRows } from '../../src/db/client.ts'
+import { openRuntime } from '../../src/runtime.ts'
+import { cliActor } from '../../src/services/actor.ts'
+
+const hasPostgres = Boolean(process.env.DATABASE_URL)
+const drivers: { name: Driver }[] = [
+  { name: 'PGlite' },
+  ...(hasPostgres ? [{ name: 'PostgreSQL' as const }] : []),
+]
+
+/** The server's heap cap: the log read below holds several times as much payload text. */
+const HEAP = ['--max-old-space-size=256']
+/** Copies of the largest screening: ~1.8 MB of payload each, ~75 MB of payload text in all, held
+ * twice over as JavaScript strings (Chinese text makes them two-byte). */
+const COPIES = 40
+
+/**
+ * A declaration whose answer is as large as the limits allow: 100 lines, each with 5 listed CAS numbers
+ * and a 500-character description naming every substance group (answer ~27× the request, ~1.7 MB).
+ */
+function largestDeclaration() {
+  const registry = JSON.parse(readFileSync('registry/versions/2024.1.json', 'utf8')) as {
+    groups: { names: { zh: string; en: string }; cas: { number: string }[] }[]
+  }
+  const cas = registry.groups.flatMap((g) => g.cas.map((c) => c.number))
+  const names = registry.groups.map((g) => `${g.names.zh} ${g.names.en}`).join(' ')
+  return {
+    declaration: { id: 'LARGEST', direction: 'import' },
+    lines: Array.from({ length: 100 }, (_, l) => ({
+      lineNo: l + 1,
+      hsCode: '3824890000',
+      casNumbers: Array.from({ length: 5 }, (_, i) => cas[(l * 5 + i) % cas.length]),
+      description: names.slice(0, 500),
+    })),
+  }
+}
+
+/** Reads a response body to its end without keeping it: its length and newline count. */
+async function drain(res: Response): Promise<{ bytes: number; lines: number }> {
+  let bytes = 0
+  let lines = 0
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    bytes += chunk.length
+    for (const b of chunk) if (b === 10) lines++
+  }
+  return { bytes, lines }
+}
+
+/** Peak resident memory of a process, from /proc (Linux). */
+function peakRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024
+}
+
+describe.each(drivers)('memory on $name', ({ name }) => {
+  it('export, verify and impact stay within a 256 MiB heap over maximum-size payloads', async () => {
+    const store = await scratchStore(name, 'popscreen-memory')
+    const port = await freePort()
+    const started = Date.now()
+    const phase = (what: string) =>
+      console.info(`${name} ${what}: ${((Date.now() - started) / 1000).toFixed(1)} s`)
+    try {
+      const runtime = await openRuntime(
+        loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: 'memory://', ...store.env }),
+      )
+      let auditorKey: string
+      try {
+        const { keys, screenings, database } = runtime.services
+        auditorKey = (await keys.create('auditor', 'memory-auditor', cliActor())).secret
+        const screener = await keys.authenticate((await keys.create('screener', 'memory', cliActor())).secret)
+        // The largest answer the limits allow, through the service as the server screens it.
+        const { response } = await screenings.screen({
+          request: ScreeningRequestSchema.parse(largestDeclaration()),
+          actor: screener!,
+          requestId: 'largest',
+        })
+        phase('screened')
+        // Its event copied COPIES times, each with a screening row, so the impact report reads them all.
+        const { db } = database
+        const [original] = await queryRows<{ payload: string; actor: AuditActor }>(
+          db,
+          sql`select payload::text as payload, actor from audit_events where sequence = ${response.audit.sequence}`,
+        )
+        expect(original!.payload.length).toBeGreaterThan(1_500_000)
+        await appendLog(
+          db,
+          COPIES,
+          (n) => ({
+            action: 'screening.created',
+            actor: original!.actor,
+            subject: { screeningId: uuidv7(), declarationId: `LARGEST-${n}` },
+            decision: response.decision,
+            registryVersion: response.registry.version,
+            requestId: `fill-${n}`,
+            payload: null,
+            canonicalPayload: original!.payload,
+          }),
+          { batchSize: 4 },
+        )
+        await db.execute(sql`insert into screenings (id, declaration_id, direction, as_of, decision,
+            registry_version, actor_key_id, actor, request_id, request_hash, audit_sequence)
+          select (e.subject->>'screeningId')::uuid, e.subject->>'declarationId', 'import', s.as_of, e.decision,
+            e.registry_version, s.actor_key_id, s.actor, e.request_id, s.request_hash, e.sequence
+          from audit_events e cross join (select * from screenings limit 1) s
+          where e.sequence > ${response.audit.sequence} and e.action = 'screening.created'`)
+      } finally {
+        await runtime.close()
+      }
+      const auth = { authorization: `Bearer ${auditorKey}` }
+
+      phase('filled')
+      // Load shedding off: re-screening maximum-size declarations for the impact report blocks the event
+      // loop for longer than its default threshold, and this test is about memory.
+      const server = await startServer({ ...store.env, MAX_EVENT_LOOP_DELAY_MS: '0' }, port, undefined, HEAP)
+      try {
+        const get = (path: string) => fetch(`${server.baseUrl}${path}`, { headers: auth })
+        const [ndjson, csv, impact, ...verdicts] = await Promise.all([
+          get('/v1/audit/events?format=ndjson').then(drain),
+          get('/v1/audit/events?format=csv').then(drain),
+          get('/v1/registry/versions/2024.1/impact').then((r) => r.json()),
+          ...Array.from({ length: 3 }, () => get('/v1/audit/verify').then((r) => r.json())),
+        ])
+        phase('read')
+        const peak = peakRssMiB(server.child.pid!)
+        console.info(
+          `${name}: ${COPIES + 1} screenings of ${(ndjson.bytes / COPIES / 1e6).toFixed(1)} MB; ` +
+            `NDJSON ${(ndjson.bytes / 1e6).toFixed(0)} MB, CSV ${(csv.bytes / 1e6).toFixed(0)} MB; ` +
+            `server peak RSS ${peak.toFixed(0)} MiB under --max-old-space-size=256`,
+        )
+        expect(server.child.exitCode, server.output()).toBeNull()
+        const total = (verdicts[0] as { checked: number }).checked
+        expect(total).toBeGreaterThan(COPIES)
+        for (const verdict of verdicts) expect(verdict).toMatchObject({ ok: true, checked: total })
+        expect(ndjson.lines).toBe(total)
+        expect(csv.bytes).toBeGreaterThan(ndjson.bytes * 0.9)
+        expect(impact).toMatchObject({ checked: COPIES + 1, changed: 0 })
+      } finally {
+        await server.stop()
+      }
+    } finally {
+      await store.cleanup()
+    }
+  }, 600_000)
+})
