@@ -39,7 +39,7 @@ export async function createServices(database: Database, config: Config): Promis
     keys: new KeyService(database.db),
     screenings,
     reviews: new ReviewService(database.db),
-    impact: new ImpactService(database.db, registry),
+    impact: new ImpactService(database.exportDb, registry),
     committer,
     nomenclature,
   }

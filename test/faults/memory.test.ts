@@ -120,7 +120,12 @@ describe.each(drivers)('memory on $name', ({ name }) => {
       phase('filled')
       // Load shedding off: re-screening maximum-size declarations for the impact report blocks the event
       // loop for longer than its default threshold, and this test is about memory.
-      const server = await startServer({ ...store.env, MAX_EVENT_LOOP_DELAY_MS: '0' }, port, undefined, HEAP)
+      const server = await startServer(
+        { ...store.env, MAX_EVENT_LOOP_DELAY_MS: '0', EXPORT_CONCURRENCY: '6' },
+        port,
+        undefined,
+        HEAP,
+      )
       try {
         const get = (path: string) => fetch(`${server.baseUrl}${path}`, { headers: auth })
         const [ndjson, csv, impact, ...verdicts] = await Promise.all([

@@ -121,6 +121,8 @@ export async function auditRoutes(app: App, { database }: Services) {
     },
     async (request, reply) => {
       const { format, ...filter } = request.query
+      app.longReads.hold(reply)
+      const { minBytesPerSecond } = app.longReads
       const stamp = new Date().toISOString().slice(0, 19).replaceAll(':', '')
       reply.header('content-disposition', `attachment; filename="popscreen-audit-${stamp}.${format}"`)
       if (format === 'csv')
@@ -128,12 +130,13 @@ export async function auditRoutes(app: App, { database }: Services) {
           request,
           reply,
           'text/csv; charset=utf-8',
-          csvChunks(readEventPages(database.db, filter)),
+          csvChunks(readEventPages(database.exportDb, filter)),
+          minBytesPerSecond,
         )
       const lines = database.copyOut
-        ? database.copyOut(await ndjsonCopyStatements(database.db, filter))
-        : ndjsonChunks(readEventPages(database.db, filter))
-      return streamBody(request, reply, 'application/x-ndjson; charset=utf-8', lines)
+        ? database.copyOut(await ndjsonCopyStatements(database.exportDb, filter))
+        : ndjsonChunks(readEventPages(database.exportDb, filter))
+      return streamBody(request, reply, 'application/x-ndjson; charset=utf-8', lines, minBytesPerSecond)
     },
   )
 
@@ -162,15 +165,16 @@ export async function auditRoutes(app: App, { database }: Services) {
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
+      app.longReads.hold(reply)
       // Verifying years of events takes minutes with nothing written meanwhile; the idle-socket timeout
       // (30 s) would cut the connection before the verdict.
       request.raw.socket?.setTimeout?.(0)
       let verifier: ChainVerifier | null = null
-      pages: for await (const page of readEventPages(database.db, request.query))
+      pages: for await (const page of readEventPages(database.exportDb, request.query))
         for (const stored of page) {
           verifier ??= new ChainVerifier(
-            stored.sequence > 1 ? await readTail(database.db, stored.sequence) : null,
+            stored.sequence > 1 ? await readTail(database.exportDb, stored.sequence) : null,
           )
           if (!verifier.push(eventOfText(stored), stored.payload)) break pages
         }
