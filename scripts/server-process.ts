@@ -60,13 +60,13 @@ export async function startServer(
   env: Record<string, string>,
   port: number,
   entry = 'src/server.ts',
-  /** Node options for the server process, e.g. `--max-old-space-size=256`. */
-  nodeArgs: string[] = [],
+  /** Options for Node itself (`--cpu-prof`, which NODE_OPTIONS may not carry). */
+  nodeOptions: string[] = [],
 ): Promise<ServerProcess> {
   // The test runner's DATABASE_URL must not leak in: a PGlite server gets none.
   const { DATABASE_URL: _ignored, ...inherited } = process.env
   const args = [
-    ...nodeArgs,
+    ...nodeOptions,
     ...(RUNNING_COMPILED ? [projectFile('dist', entry.replace(/\.ts$/, '.js'))] : ['--import', 'tsx', entry]),
   ]
   const child = spawn(process.execPath, args, {
