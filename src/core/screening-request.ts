@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { parseCas } from './cas.ts'
+import { isoDateInRange } from './date-range.ts'
 import { parseHsCode } from './hs.ts'
 import type { PreparedDeclaration } from './types.ts'
 
@@ -114,8 +115,7 @@ export const ScreeningRequestSchema = z
     declaration: z.strictObject({
       id: text(64).min(1).describe('the caller’s reference (报关单号 or any id); echoed back'),
       direction: z.enum(['import', 'export']),
-      date: z.iso
-        .date()
+      date: isoDateInRange()
         .optional()
         .describe('the day the decision applies to; default today in Asia/Shanghai'),
       declarant: text(64).optional(),

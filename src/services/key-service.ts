@@ -47,13 +47,15 @@ function summarize(row: typeof apiKeys.$inferSelect): KeySummary {
 /** API keys: 192 random bits shown once; only their sha256 is stored. */
 export class KeyService {
   // An LRU: the old clear-all at 10,000 entries let a flood of made-up keys push every real one out.
-  private readonly cache = new LRUCache<string, { principal: Principal | null }>({
-    max: CACHE_MAX,
-    ttl: CACHE_TTL_MS,
-  })
+  private readonly cache: LRUCache<string, { principal: Principal | null }>
   private readonly lastUsedWritten = new Map<string, number>()
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    { cacheTtlMs = CACHE_TTL_MS }: { cacheTtlMs?: number } = {},
+  ) {
+    this.cache = new LRUCache({ max: CACHE_MAX, ttl: cacheTtlMs })
+  }
 
   async create(
     role: Role,

@@ -160,9 +160,10 @@ export class ScreeningService {
     hash: string,
     canonicalRequest: string,
   ): PendingScreening {
-    const asOf = input.asOf ?? input.request.declaration.date ?? todayInShanghai()
+    const today = todayInShanghai()
+    const asOf = input.asOf ?? input.request.declaration.date ?? today
     const prepared = prepareDeclaration(input.request, asOf)
-    const result = screenDeclaration(prepared, snapshot)
+    const result = screenDeclaration(prepared, snapshot, { today })
     const id = uuidv7()
     const lines: ScreeningLine[] = result.lines.map((line, i) => {
       const digits = prepared.lines[i]!.hsDigits
@@ -262,6 +263,7 @@ export class ScreeningService {
     if (filter.from) conditions.push(gte(screenings.createdAt, filter.from))
     if (filter.to) conditions.push(lt(screenings.createdAt, filter.to))
     if (filter.cursor) conditions.push(lt(screenings.id, filter.cursor))
+    if (filter.advisory === 'STRICTER_TODAY') conditions.push(eq(screenings.stricterToday, true))
     const rows = await this.db
       .select({
         id: screenings.id,
@@ -272,6 +274,7 @@ export class ScreeningService {
         createdAt: screenings.createdAt,
         actor: screenings.actor,
         rescreenOf: screenings.rescreenOf,
+        stricterToday: screenings.stricterToday,
       })
       .from(screenings)
       .where(and(...conditions))
@@ -288,6 +291,7 @@ export class ScreeningService {
         decidedAt: r.createdAt.toISOString(),
         actor: r.actor as ScreeningSummary['actor'],
         rescreenOf: r.rescreenOf,
+        stricterToday: r.stricterToday,
       })),
       nextCursor: rows.length > filter.limit ? page[page.length - 1]!.id : null,
     }
@@ -318,6 +322,8 @@ export interface ScreeningFilter {
   from?: Date | undefined
   to?: Date | undefined
   cursor?: string | undefined
+  /** Only screenings with a line carrying this advisory. */
+  advisory?: 'STRICTER_TODAY' | undefined
   limit: number
 }
 
@@ -330,6 +336,8 @@ export interface ScreeningSummary {
   decidedAt: string
   actor: { keyId: string | null; name: string; role: string }
   rescreenOf: string | null
+  /** Some line would be stricter today than on the screening's as-of date. */
+  stricterToday: boolean
 }
 
 /** What a screening's audit event stores as its payload: the request and the answer, once. */
@@ -379,6 +387,7 @@ const stageScreenings: StageRows = (items) => {
         idempotencyKey: input.idempotencyKey ?? null,
         requestHash: hash,
         rescreenOf: input.rescreenOf ?? null,
+        stricterToday: response.lines.some((l) => l.advisories.some((a) => a.code === 'STRICTER_TODAY')),
         auditSequence: event.sequence,
       })),
     ),

@@ -113,3 +113,64 @@ describe('audit pages', () => {
     expect(pages).toBeGreaterThanOrEqual(4)
   })
 })
+
+describe('backdated declarations and dates', () => {
+  it('answers STRICTER_TODAY on a backdated PCP line, and the list finds such screenings', async () => {
+    const res = await post({
+      declaration: { id: 'BACKDATED', direction: 'import', date: '2001-01-01' },
+      lines: [{ lineNo: 1, hsCode: '2908110000', casNumbers: ['87-86-5'] }],
+    })
+    expect(res.statusCode).toBe(200)
+    const body = res.json()
+    expect(body.decision).toBe('ALLOW')
+    expect(body.lines[0].advisories).toEqual([
+      expect.objectContaining({
+        code: 'STRICTER_TODAY',
+        today: expect.objectContaining({ outcome: 'BLOCK' }),
+      }),
+    ])
+    const today = await post({
+      declaration: { id: 'TODAY', direction: 'import' },
+      lines: [{ lineNo: 1, hsCode: '2908110000', casNumbers: ['87-86-5'] }],
+    })
+    expect(today.json().decision).toBe('BLOCK')
+    const list = await t.app.inject({
+      url: '/v1/screenings?advisory=STRICTER_TODAY',
+      headers: await t.auth('officer'),
+    })
+    expect(list.statusCode).toBe(200)
+    expect(list.json().items.map((i: { declarationId: string }) => i.declarationId)).toEqual(['BACKDATED'])
+    expect(list.json().items[0].stricterToday).toBe(true)
+  })
+
+  it('refuses years outside 1900–2100 in bodies and query filters with 422, never 500', async () => {
+    for (const date of ['0000-06-15', '1899-12-31', '2101-01-01']) {
+      const res = await post({
+        declaration: { id: 'OLD', direction: 'import', date },
+        lines: [{ lineNo: 1, hsCode: '3907.99' }],
+      })
+      expect(res.statusCode).toBe(422)
+      expect(res.json().errors).toEqual([
+        expect.objectContaining({ path: '/declaration/date', code: 'DATE_OUT_OF_RANGE' }),
+      ])
+    }
+    for (const url of [
+      '/v1/screenings?from=0000-01-01',
+      '/v1/screenings?to=2101-01-01T00:00:00Z',
+      '/v1/audit/events?from=0000-01-01',
+      '/v1/audit/verify?to=1800-01-01',
+      '/v1/registry/versions/2024.1/impact?from=0000-01-01',
+    ]) {
+      const res = await t.app.inject({ url, headers: await t.auth('admin') })
+      expect(res.statusCode, url).toBe(422)
+    }
+    expect(
+      (
+        await post({
+          declaration: { id: 'EDGE', direction: 'import', date: '1900-01-01' },
+          lines: [{ lineNo: 1, hsCode: '3907.99' }],
+        })
+      ).statusCode,
+    ).toBe(200)
+  })
+})

@@ -70,6 +70,12 @@ export async function screeningRoutes(app: App, { screenings }: Services) {
           from: DateTimeQuery.optional().describe('decided at or after'),
           to: DateTimeQuery.optional().describe('decided before'),
           cursor: Uuid.optional(),
+          advisory: z
+            .enum(['STRICTER_TODAY'])
+            .optional()
+            .describe(
+              'only screenings with a line carrying this advisory (STRICTER_TODAY: more lenient on its date than today)',
+            ),
           limit: Limit,
         }),
         response: { 200: Page(ScreeningSummary), ...problemResponses },
