@@ -1,3 +1,4 @@
+import { canonicalJson } from './canonical-json.ts'
 import { parseCas } from './cas.ts'
 import { parseHsPrefix } from './hs.ts'
 import { HsPrefixIndex } from './hs-prefix-index.ts'
@@ -17,6 +18,19 @@ export interface NameHit {
   reviewOnly: boolean
 }
 
+/**
+ * What answers quote from the registry, as JSON text escaped once per snapshot instead of once per line
+ * (see answer-json.ts).
+ */
+export interface SnapshotJson {
+  /** The answer's `registry` member: `{"hash":…,"version":…}`. */
+  readonly registry: string
+  /** By group id, the members every reason and advisory of that group ends with: `"substance":…,"substanceId":…`. */
+  readonly groupTail: ReadonlyMap<string, string>
+  /** A legal basis's text → its JSON string. */
+  readonly legalBasis: ReadonlyMap<string, string>
+}
+
 /** The active registry, indexed once per activation and never mutated: screenings share it freely. */
 export interface RegistrySnapshot {
   readonly version: string
@@ -27,6 +41,7 @@ export interface RegistrySnapshot {
   readonly cas: ReadonlyMap<string, readonly CasHit[]>
   readonly hs: HsPrefixIndex<HsHit>
   readonly names: NameMatcher<NameHit>
+  readonly json: SnapshotJson
 }
 
 export function buildSnapshot(document: RegistryDocument, hash: string): RegistrySnapshot {
@@ -34,6 +49,8 @@ export function buildSnapshot(document: RegistryDocument, hash: string): Registr
   const cas = new Map<string, CasHit[]>()
   const hs: [string, HsHit][] = []
   const names: { name: string; value: NameHit }[] = []
+  const groupTail = new Map<string, string>()
+  const legalBasis = new Map<string, string>()
   const push = <K, V>(map: Map<K, V[]>, key: K, value: V) => {
     const list = map.get(key)
     if (list) list.push(value)
@@ -41,6 +58,11 @@ export function buildSnapshot(document: RegistryDocument, hash: string): Registr
   }
   for (const group of document.groups) {
     groups.set(group.id, group)
+    groupTail.set(
+      group.id,
+      `"substance":${canonicalJson(group.names)},"substanceId":${JSON.stringify(group.id)}`,
+    )
+    for (const m of group.measures) legalBasis.set(m.legalBasis, JSON.stringify(m.legalBasis))
     for (const entry of group.cas) {
       const parsed = parseCas(entry.number)
       if (parsed.ok) push(cas, parsed.cas, { group, entry })
@@ -68,5 +90,6 @@ export function buildSnapshot(document: RegistryDocument, hash: string): Registr
     cas,
     hs: new HsPrefixIndex(hs),
     names: new NameMatcher(names),
+    json: { registry: canonicalJson({ version: document.version, hash }), groupTail, legalBasis },
   }
 }

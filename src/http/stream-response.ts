@@ -44,7 +44,10 @@ export async function streamBody(
   const watchdog =
     minBytesPerSecond > 0
       ? setInterval(() => {
-          if (sent - checked < (minBytesPerSecond * THROUGHPUT_WINDOW_MS) / 1000) {
+          // Only a client that keeps the socket full is judged: a server slow to produce (busy, or a long
+          // filter) is not the client's fault.
+          const waitingOnClient = reply.raw.writableNeedDrain
+          if (waitingOnClient && sent - checked < (minBytesPerSecond * THROUGHPUT_WINDOW_MS) / 1000) {
             request.log.warn({ sent }, 'streamed response cut: client reads too slowly')
             reply.raw.destroy()
           }

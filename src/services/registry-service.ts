@@ -21,7 +21,7 @@ export function documentHash(document: RegistryDocument): string {
 
 /** Parses an uploaded document; every problem is reported at once, as JSON pointers into the document. */
 export function parseRegistryDocument(input: unknown): RegistryDocument {
-  const parsed = RegistryDocumentSchema.safeParse(input)
+  const parsed = RegistryDocumentSchema.safeParse(input, { reportInput: true })
   if (!parsed.success)
     throw validationFailed(toFieldErrors(parsed.error.issues), 'the registry document is invalid')
   return parsed.data

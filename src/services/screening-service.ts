@@ -1,7 +1,8 @@
 import crypto from 'node:crypto'
 import { and, desc, eq, gte, lt } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
-import { canonicalJson, canonicalObject } from '../core/canonical-json.ts'
+import { answerLinesJson } from '../core/answer-json.ts'
+import { canonicalJson, canonicalMembers, canonicalObject } from '../core/canonical-json.ts'
 import { screenDeclaration } from '../core/screen.ts'
 import { maxAnswerLength, prepareDeclaration, type ScreeningRequest } from '../core/screening-request.ts'
 import type { RegistrySnapshot } from '../core/snapshot.ts'
@@ -12,7 +13,7 @@ import { auditEvents, reviewCases, screenings } from '../db/schema.ts'
 import type { Principal } from './actor.ts'
 import { AppError, notFound, unavailable } from './errors.ts'
 import type { CommitItem, GroupCommitter, StageRows } from './group-commit.ts'
-import type { Nomenclature } from './nomenclature.ts'
+import { type Nomenclature, UNDESCRIBED_HS_JSON } from './nomenclature.ts'
 import type { RegistryService } from './registry-service.ts'
 
 export interface ScreeningLine {
@@ -41,6 +42,18 @@ export interface Disposition {
   note: string
   decidedBy: { keyId: string | null; name: string; role: string }
   decidedAt: string
+}
+
+/**
+ * A screening as the route sends it. The body is the answer's canonical JSON (RFC 8785), built from the same
+ * member texts as the audit payload that was hashed and stored, plus `audit`: serialised once, validated by
+ * the tests against the OpenAPI document rather than at run time.
+ */
+export interface ScreeningAnswer {
+  body: string
+  decision: Outcome
+  registryVersion: string
+  lines: number
 }
 
 export interface StoredScreening extends ScreeningResponse {
@@ -75,6 +88,8 @@ type PendingScreening = {
   id: string
   input: ScreenInput
   response: Omit<ScreeningResponse, 'audit'>
+  /** The response's members as canonical JSON, each serialised once: the payload's and the body's text. */
+  members: Record<string, string>
   hash: string
   canonicalRequest: string
   canonicalResponse: string
@@ -99,7 +114,7 @@ export class ScreeningService {
   ) {}
 
   /** Screens, stores and audits in one commit; answers only once that commit is durable. */
-  async screen(input: ScreenInput): Promise<{ response: ScreeningResponse; replayed: boolean }> {
+  async screen(input: ScreenInput): Promise<{ answer: ScreeningAnswer; replayed: boolean }> {
     const snapshot = this.registry.current()
     if (!snapshot) throw unavailable('no registry version is active')
     const canonicalRequest = canonicalJson(input.request)
@@ -115,7 +130,7 @@ export class ScreeningService {
     try {
       if (idemKey) {
         const replay = await this.replay(input, hash)
-        if (replay) return { response: replay, replayed: true }
+        if (replay) return { answer: replay, replayed: true }
       }
       const pending = this.decide(input, snapshot, hash, canonicalRequest)
       let event: Awaited<ReturnType<GroupCommitter['submit']>>
@@ -125,12 +140,12 @@ export class ScreeningService {
         if (idemKey && isUniqueViolation(err)) {
           // Another process stored the same key first.
           const replay = await this.replay(input, hash)
-          if (replay) return { response: replay, replayed: true }
+          if (replay) return { answer: replay, replayed: true }
         }
         throw unavailable('the decision could not be stored durably; no decision was made', err)
       }
       return {
-        response: { ...pending.response, audit: { sequence: event.sequence, hash: event.hash } },
+        answer: answer(pending.response, pending.members, { sequence: event.sequence, hash: event.hash }),
         replayed: false,
       }
     } finally {
@@ -138,7 +153,7 @@ export class ScreeningService {
     }
   }
 
-  private async replay(input: ScreenInput, hash: string): Promise<ScreeningResponse | null> {
+  private async replay(input: ScreenInput, hash: string): Promise<ScreeningAnswer | null> {
     const [row] = await this.db
       .select({ ...storedAnswer, requestHash: screenings.requestHash })
       .from(screenings)
@@ -151,7 +166,11 @@ export class ScreeningService {
       )
     if (!row) return null
     if (row.requestHash !== hash) throw idempotencyConflict(false)
-    return answerOf(row)
+    const { response } = row.payload as ScreeningPayload
+    return answer(response, canonicalMembers(response), {
+      sequence: Number(row.sequence),
+      hash: row.auditHash,
+    })
   }
 
   private decide(
@@ -165,9 +184,11 @@ export class ScreeningService {
     const prepared = prepareDeclaration(input.request, asOf)
     const result = screenDeclaration(prepared, snapshot, { today })
     const id = uuidv7()
+    const hsTails: string[] = []
     const lines: ScreeningLine[] = result.lines.map((line, i) => {
       const digits = prepared.lines[i]!.hsDigits
       const described = this.nomenclature.describe(digits)
+      hsTails.push(described?.json ?? UNDESCRIBED_HS_JSON)
       return {
         lineNo: line.lineNo,
         decision: line.decision,
@@ -190,7 +211,14 @@ export class ScreeningService {
       lines,
       ...(input.rescreenOf ? { rescreenOf: input.rescreenOf } : {}),
     }
-    const canonicalResponse = canonicalJson(response)
+    // The lines and the registry are written from fragments prepared once per snapshot and nomenclature.
+    const { lines: _lines, registry: _registry, ...scalars } = response
+    const members = {
+      ...canonicalMembers(scalars),
+      registry: snapshot.json.registry,
+      lines: answerLinesJson(lines, snapshot.json, hsTails),
+    }
+    const canonicalResponse = canonicalObject(members)
     if (canonicalResponse.length > maxAnswerLength(canonicalRequest.length))
       throw new AppError(
         422,
@@ -201,7 +229,7 @@ export class ScreeningService {
     const reviewLines = lines
       .filter((l) => l.decision === 'REVIEW')
       .map((l) => ({ lineNo: l.lineNo, reasons: l.reasons.filter((r) => r.outcome === 'REVIEW') }))
-    return { id, input, response, hash, canonicalRequest, canonicalResponse, reviewLines }
+    return { id, input, response, members, hash, canonicalRequest, canonicalResponse, reviewLines }
   }
 
   private commitItem(p: PendingScreening): ScreeningCommitItem {
@@ -298,21 +326,21 @@ export class ScreeningService {
   }
 
   /** Screens a stored declaration again, on the active registry and the same as-of date. */
-  async rescreen(id: string, actor: Principal, requestId: string): Promise<ScreeningResponse> {
+  async rescreen(id: string, actor: Principal, requestId: string): Promise<ScreeningAnswer> {
     const [row] = await this.db
       .select({ payload: auditEvents.payload, asOf: screenings.asOf })
       .from(screenings)
       .innerJoin(auditEvents, ITS_AUDIT_EVENT)
       .where(eq(screenings.id, id))
     if (!row) throw notFound(`screening ${id}`)
-    const { response } = await this.screen({
+    const { answer } = await this.screen({
       request: (row.payload as ScreeningPayload).request,
       actor,
       requestId,
       rescreenOf: id,
       asOf: row.asOf,
     })
-    return response
+    return answer
   }
 }
 
@@ -356,6 +384,20 @@ const storedAnswer = {
   auditHash: auditEvents.hash,
 }
 
+/** The answer sent for a stored or new screening: its members' canonical JSON with `audit` added. */
+function answer(
+  response: Omit<ScreeningResponse, 'audit'>,
+  members: Record<string, string>,
+  audit: ScreeningResponse['audit'],
+): ScreeningAnswer {
+  return {
+    body: canonicalObject({ ...members, audit: canonicalJson(audit) }),
+    decision: response.decision,
+    registryVersion: response.registry.version,
+    lines: response.lines.length,
+  }
+}
+
 function answerOf(row: { payload: unknown; sequence: number; auditHash: string }): ScreeningResponse {
   const { response } = row.payload as ScreeningPayload
   return { ...response, audit: { sequence: Number(row.sequence), hash: row.auditHash } }
@@ -389,6 +431,8 @@ const stageScreenings: StageRows = (items) => {
         rescreenOf: input.rescreenOf ?? null,
         stricterToday: response.lines.some((l) => l.advisories.some((a) => a.code === 'STRICTER_TODAY')),
         auditSequence: event.sequence,
+        // One time per screening: the answer's, which lists show and `from`/`to` filter on.
+        createdAt: new Date(response.decidedAt),
       })),
     ),
     insertRowsSql(

@@ -78,11 +78,16 @@ describe.each(drivers)('memory on $name', ({ name }) => {
         auditorKey = (await keys.create('auditor', 'memory-auditor', cliActor())).secret
         const screener = await keys.authenticate((await keys.create('screener', 'memory', cliActor())).secret)
         // The largest answer the limits allow, through the service as the server screens it.
-        const { response } = await screenings.screen({
+        const { answer } = await screenings.screen({
           request: ScreeningRequestSchema.parse(largestDeclaration()),
           actor: screener!,
           requestId: 'largest',
         })
+        const response = JSON.parse(answer.body) as {
+          decision: string
+          registry: { version: string }
+          audit: { sequence: number }
+        }
         phase('screened')
         // Its event copied COPIES times, each with a screening row, so the impact report reads them all.
         const { db } = database

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { ScreeningRequestSchema } from '../../core/screening-request.ts'
 import type { Services } from '../../services/index.ts'
+import { sendJsonText } from '../json-text.ts'
 import { principalOf } from '../plugins/auth.ts'
 import { DateTimeQuery, Limit, Page, problemResponses, Uuid } from '../schemas/common.ts'
 import { Outcome, ScreeningResponse, ScreeningSummary, StoredScreening } from '../schemas/screening.ts'
@@ -32,7 +33,7 @@ export async function screeningRoutes(app: App, { screenings }: Services) {
       },
     },
     async (request, reply) => {
-      const { response, replayed } = await screenings.screen({
+      const { answer, replayed } = await screenings.screen({
         request: request.body,
         actor: principalOf(request),
         requestId: String(request.id),
@@ -40,19 +41,14 @@ export async function screeningRoutes(app: App, { screenings }: Services) {
       })
       if (replayed) reply.header('idempotency-replayed', 'true')
       else {
-        app.metrics.decisions.inc({ decision: response.decision })
-        app.metrics.lines.inc(response.lines.length)
+        app.metrics.decisions.inc({ decision: answer.decision })
+        app.metrics.lines.inc(answer.lines)
       }
       request.log.info(
-        {
-          decision: response.decision,
-          registryVersion: response.registry.version,
-          lines: response.lines.length,
-          replayed,
-        },
+        { decision: answer.decision, registryVersion: answer.registryVersion, lines: answer.lines, replayed },
         'screening decided',
       )
-      return response
+      return sendJsonText(reply, answer.body)
     },
   )
 
@@ -113,6 +109,10 @@ export async function screeningRoutes(app: App, { screenings }: Services) {
         response: { 200: ScreeningResponse, ...problemResponses },
       },
     },
-    async (request) => screenings.rescreen(request.params.id, principalOf(request), String(request.id)),
+    async (request, reply) =>
+      sendJsonText(
+        reply,
+        (await screenings.rescreen(request.params.id, principalOf(request), String(request.id))).body,
+      ),
   )
 }
