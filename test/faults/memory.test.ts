@@ -126,19 +126,28 @@ describe.each(drivers)('memory on $name', ({ name }) => {
       // Load shedding off: re-screening maximum-size declarations for the impact report blocks the event
       // loop for longer than its default threshold, and this test is about memory.
       const server = await startServer(
-        { ...store.env, MAX_EVENT_LOOP_DELAY_MS: '0', EXPORT_CONCURRENCY: '6' },
+        // Six long reads at once, none cut for slowness: on a busy machine the test's own reading is slow.
+        {
+          ...store.env,
+          MAX_EVENT_LOOP_DELAY_MS: '0',
+          EXPORT_CONCURRENCY: '6',
+          EXPORT_MIN_BYTES_PER_SECOND: '0',
+        },
         port,
         undefined,
         HEAP,
       )
       try {
         const get = (path: string) => fetch(`${server.baseUrl}${path}`, { headers: auth })
-        const [ndjson, csv, impact, ...verdicts] = await Promise.all([
+        const reading = Promise.all([
           get('/v1/audit/events?format=ndjson').then(drain),
           get('/v1/audit/events?format=csv').then(drain),
           get('/v1/registry/versions/2024.1/impact').then((r) => r.json()),
           ...Array.from({ length: 3 }, () => get('/v1/audit/verify').then((r) => r.json())),
         ])
+        const [ndjson, csv, impact, ...verdicts] = await reading.catch((err) => {
+          throw new Error(`reading failed: ${err}\n${server.output()}`)
+        })
         phase('read')
         const peak = peakRssMiB(server.child.pid!)
         console.info(
