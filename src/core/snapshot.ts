@@ -2,7 +2,8 @@ import { canonicalJson } from './canonical-json.ts'
 import { parseCas } from './cas.ts'
 import { parseHsPrefix } from './hs.ts'
 import { HsPrefixIndex } from './hs-prefix-index.ts'
-import { NameMatcher } from './name-matcher.ts'
+import { NameMatcher, type NamePattern } from './name-matcher.ts'
+import { NOT_POP_WORDS } from './name-rules.ts'
 import type { RegistryCas, RegistryDocument, RegistryGroup, RegistryHsRule } from './registry-document.ts'
 
 export interface CasHit {
@@ -16,6 +17,11 @@ export interface HsHit {
 export interface NameHit {
   group: RegistryGroup
   reviewOnly: boolean
+  /**
+   * `name`: counts on its own. `ambiguous`: an abbreviation with an everyday sense (PCB); counts only when a
+   * `context` word of the same group is in the same description. `context`: never a finding itself.
+   */
+  role: 'name' | 'ambiguous' | 'context'
 }
 
 /**
@@ -48,7 +54,7 @@ export function buildSnapshot(document: RegistryDocument, hash: string): Registr
   const groups = new Map<string, RegistryGroup>()
   const cas = new Map<string, CasHit[]>()
   const hs: [string, HsHit][] = []
-  const names: { name: string; value: NameHit }[] = []
+  const names: NamePattern<NameHit>[] = []
   const groupTail = new Map<string, string>()
   const legalBasis = new Map<string, string>()
   const push = <K, V>(map: Map<K, V[]>, key: K, value: V) => {
@@ -79,8 +85,16 @@ export function buildSnapshot(document: RegistryDocument, hash: string): Registr
       ...group.synonyms,
       ...group.tradeNames,
     ]
-    for (const name of new Set(listed)) names.push({ name, value: { group, reviewOnly: false } })
-    for (const name of new Set(group.reviewNames)) names.push({ name, value: { group, reviewOnly: true } })
+    for (const name of new Set(listed))
+      names.push({ name, value: { group, reviewOnly: false, role: 'name' } })
+    for (const name of new Set(group.reviewNames))
+      names.push({ name, value: { group, reviewOnly: true, role: 'name' } })
+    for (const entry of group.contextNames ?? []) {
+      for (const name of entry.names)
+        names.push({ name, value: { group, reviewOnly: false, role: 'ambiguous' } })
+      for (const name of entry.context)
+        names.push({ name, role: 'context', value: { group, reviewOnly: false, role: 'context' } })
+    }
   }
   return {
     version: document.version,
@@ -89,7 +103,7 @@ export function buildSnapshot(document: RegistryDocument, hash: string): Registr
     groups,
     cas,
     hs: new HsPrefixIndex(hs),
-    names: new NameMatcher(names),
+    names: new NameMatcher(names, NOT_POP_WORDS),
     json: { registry: canonicalJson({ version: document.version, hash }), groupTail, legalBasis },
   }
 }

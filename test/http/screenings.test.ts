@@ -99,7 +99,7 @@ describe('POST /v1/screenings', () => {
     expect(body).toMatchObject({
       declarationId: 'D-1',
       decision: 'BLOCK',
-      registry: { version: '2024.1', hash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) },
+      registry: { version: '2025.1', hash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) },
       audit: { sequence: expect.any(Number), hash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) },
     })
     expect(body.asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/)
