@@ -142,7 +142,7 @@ describe.each(drivers)('memory on $name', ({ name }) => {
         const reading = Promise.all([
           get('/v1/audit/events?format=ndjson').then(drain),
           get('/v1/audit/events?format=csv').then(drain),
-          get('/v1/registry/versions/2024.1/impact').then((r) => r.json()),
+          get('/v1/registry/versions/2025.1/impact').then((r) => r.json()),
           ...Array.from({ length: 3 }, () => get('/v1/audit/verify').then((r) => r.json())),
         ])
         const [ndjson, csv, impact, ...verdicts] = await reading.catch((err) => {
