@@ -28,6 +28,9 @@ export async function streamBody(
   for (const [name, value] of Object.entries(reply.getHeaders()))
     if (value !== undefined) headers[name] = value
   reply.raw.writeHead(200, { ...headers, 'content-type': contentType })
+  // No idle-socket timeout (30 s) while streaming: a server busy with other long reads may write nothing
+  // for that long; a client too slow to read is cut by the throughput check below instead.
+  request.raw.socket?.setTimeout?.(0)
   let sent = 0
   const all = async function* () {
     if (first.done) return
