@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import http from 'node:http'
 import { sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import { describe, expect, it } from 'vitest'
@@ -44,15 +45,30 @@ function largestDeclaration() {
   }
 }
 
-/** Reads a response body to its end without keeping it: its length and newline count. */
-async function drain(res: Response): Promise<{ bytes: number; lines: number }> {
-  let bytes = 0
-  let lines = 0
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    bytes += chunk.length
-    for (const b of chunk) if (b === 10) lines++
-  }
-  return { bytes, lines }
+/**
+ * GET over node:http, which has no header or body timeout (fetch gives up after 300 s without headers,
+ * and a verification on a busy machine answers only at its end): the body's length and newline count,
+ * and the body itself when `keep` (JSON answers).
+ */
+function get(url: string, key: string, keep = false) {
+  return new Promise<{ status: number; bytes: number; lines: number; text: string }>((resolve, reject) => {
+    http
+      .get(url, { headers: { authorization: `Bearer ${key}` } }, (res) => {
+        let bytes = 0
+        let lines = 0
+        const kept: Buffer[] = []
+        res.on('data', (chunk: Buffer) => {
+          bytes += chunk.length
+          for (const b of chunk) if (b === 10) lines++
+          if (keep) kept.push(chunk)
+        })
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, bytes, lines, text: Buffer.concat(kept).toString() }),
+        )
+        res.on('error', reject)
+      })
+      .on('error', reject)
+  })
 }
 
 /** Peak resident memory of a process, from /proc (Linux). */
@@ -120,7 +136,6 @@ describe.each(drivers)('memory on $name', ({ name }) => {
       } finally {
         await runtime.close()
       }
-      const auth = { authorization: `Bearer ${auditorKey}` }
 
       phase('filled')
       // Load shedding off: re-screening maximum-size declarations for the impact report blocks the event
@@ -138,12 +153,13 @@ describe.each(drivers)('memory on $name', ({ name }) => {
         HEAP,
       )
       try {
-        const get = (path: string) => fetch(`${server.baseUrl}${path}`, { headers: auth })
+        const read = (path: string, keep = false) => get(`${server.baseUrl}${path}`, auditorKey, keep)
+        const json = (path: string) => read(path, true).then((r) => JSON.parse(r.text) as unknown)
         const reading = Promise.all([
-          get('/v1/audit/events?format=ndjson').then(drain),
-          get('/v1/audit/events?format=csv').then(drain),
-          get('/v1/registry/versions/2025.1/impact').then((r) => r.json()),
-          ...Array.from({ length: 3 }, () => get('/v1/audit/verify').then((r) => r.json())),
+          read('/v1/audit/events?format=ndjson'),
+          read('/v1/audit/events?format=csv'),
+          json('/v1/registry/versions/2025.1/impact'),
+          ...Array.from({ length: 3 }, () => json('/v1/audit/verify')),
         ])
         const [ndjson, csv, impact, ...verdicts] = await reading.catch((err) => {
           throw new Error(`reading failed: ${err}\n${server.output()}`)
