@@ -3,13 +3,19 @@ import { and, desc, eq, gte, lt } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import { answerLinesJson } from '../core/answer-json.ts'
 import { canonicalJson, canonicalMembers, canonicalObject } from '../core/canonical-json.ts'
+import { type LineFacts, lineFacts } from '../core/line-facts.ts'
 import { screenDeclaration } from '../core/screen.ts'
-import { maxAnswerLength, prepareDeclaration, type ScreeningRequest } from '../core/screening-request.ts'
+import {
+  maxAnswerLength,
+  prepareDeclaration,
+  type ScreeningRequest,
+  withDefaults,
+} from '../core/screening-request.ts'
 import type { RegistrySnapshot } from '../core/snapshot.ts'
 import type { Advisory, Outcome, Reason } from '../core/types.ts'
 import { insertRowsSql } from '../db/bulk-insert.ts'
 import type { Db } from '../db/client.ts'
-import { auditEvents, reviewCases, screenings } from '../db/schema.ts'
+import { auditEvents, reviewCases, screeningLines, screenings } from '../db/schema.ts'
 import type { Principal } from './actor.ts'
 import { AppError, notFound, unavailable } from './errors.ts'
 import type { CommitItem, GroupCommitter, StageRows } from './group-commit.ts'
@@ -94,6 +100,7 @@ type PendingScreening = {
   canonicalRequest: string
   canonicalResponse: string
   reviewLines: { lineNo: number; reasons: Reason[] }[]
+  facts: LineFacts[]
 }
 
 const isUniqueViolation = (err: unknown): boolean => {
@@ -118,9 +125,10 @@ export class ScreeningService {
     const snapshot = this.registry.current()
     if (!snapshot) throw unavailable('no registry version is active')
     const canonicalRequest = canonicalJson(input.request)
-    const hash = requestHash(canonicalRequest)
     const idemKey =
       input.idempotencyKey && input.actor.keyId ? `${input.actor.keyId}|${input.idempotencyKey}` : null
+    // Only requests under one key are ever compared, and they are compared with their defaults written out.
+    const hash = requestHash(idemKey ? canonicalJson(withDefaults(input.request)) : canonicalRequest)
     if (idemKey) {
       // Reserve the key before any await, so a concurrent duplicate sees it as running.
       const running = this.inFlight.get(idemKey)
@@ -165,7 +173,9 @@ export class ScreeningService {
         ),
       )
     if (!row) return null
-    if (row.requestHash !== hash) throw idempotencyConflict(false)
+    // Keys stored before defaults were written out hold the hash of the request as sent.
+    if (row.requestHash !== hash && row.requestHash !== requestHash(canonicalJson(input.request)))
+      throw idempotencyConflict(false)
     const { response } = row.payload as ScreeningPayload
     return answer(response, canonicalMembers(response), {
       sequence: Number(row.sequence),
@@ -229,7 +239,8 @@ export class ScreeningService {
     const reviewLines = lines
       .filter((l) => l.decision === 'REVIEW')
       .map((l) => ({ lineNo: l.lineNo, reasons: l.reasons.filter((r) => r.outcome === 'REVIEW') }))
-    return { id, input, response, members, hash, canonicalRequest, canonicalResponse, reviewLines }
+    const facts = lineFacts(input.request, prepared, result.lines)
+    return { id, input, response, members, hash, canonicalRequest, canonicalResponse, reviewLines, facts }
   }
 
   private commitItem(p: PendingScreening): ScreeningCommitItem {
@@ -434,6 +445,37 @@ const stageScreenings: StageRows = (items) => {
         // One time per screening: the answer's, which lists show and `from`/`to` filter on.
         createdAt: new Date(response.decidedAt),
       })),
+    ),
+    insertRowsSql(
+      screeningLines,
+      pending.flatMap(({ id, input, response, event, facts }) => {
+        const { declaration } = input.request
+        const decidedAt = new Date(response.decidedAt)
+        const decidedDay = todayInShanghai(decidedAt)
+        return facts.map((f) => ({
+          screeningId: id,
+          lineNo: f.lineNo,
+          declarationId: response.declarationId,
+          direction: declaration.direction,
+          decidedAt,
+          decidedDay,
+          auditSequence: event.sequence,
+          registryVersion: response.registry.version,
+          declarationDecision: response.decision,
+          hsCode: f.hsCode,
+          casNumbers: f.casNumbers,
+          groups: f.groups,
+          reasonCodes: f.reasonCodes,
+          decision: f.decision,
+          quantity: f.quantity,
+          unit: f.unit,
+          kilograms: f.kilograms,
+          declaredValue: f.declaredValue,
+          currency: f.currency,
+          tradeCountry: declaration.tradeCountry ?? null,
+          customsOffice: declaration.customsOffice ?? null,
+        }))
+      }),
     ),
     insertRowsSql(
       reviewCases,
