@@ -36,6 +36,10 @@ const ConfigSchema = z.object({
   EXPORT_CONCURRENCY: positiveInt.max(50).default(4),
   /** A streamed export slower than this (bytes per second over any 10 s) is cut; 0 turns it off. */
   EXPORT_MIN_BYTES_PER_SECOND: z.coerce.number().int().min(0).default(65_536),
+  /** Ed25519 private key (PKCS#8 PEM) that signs audit checkpoints; `\n` may stand for newlines. */
+  AUDIT_SIGNING_KEY: z.string().includes('PRIVATE KEY', { message: 'must be a PEM private key' }).optional(),
+  /** A file holding that key; with neither, the key is `DATA_DIR/audit-signing-key.pem`, made on first start. */
+  AUDIT_SIGNING_KEY_FILE: z.string().min(1).optional(),
 })
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>

@@ -6,6 +6,7 @@ import type { Db } from '../db/client.ts'
 import { apiKeys } from '../db/schema.ts'
 import type { Principal, Role } from './actor.ts'
 import { appendEvents } from './audit-log.ts'
+import type { CheckpointSigner } from './audit-signer.ts'
 import { notFound } from './errors.ts'
 
 const SECRET_PREFIX = 'pops_'
@@ -52,6 +53,7 @@ export class KeyService {
 
   constructor(
     private readonly db: Db,
+    private readonly signer: CheckpointSigner,
     { cacheTtlMs = CACHE_TTL_MS }: { cacheTtlMs?: number } = {},
   ) {
     this.cache = new LRUCache({ max: CACHE_MAX, ttl: cacheTtlMs })
@@ -71,15 +73,19 @@ export class KeyService {
         .insert(apiKeys)
         .values({ id, name, role, prefix: secret.slice(0, 12), keyHash: hashSecret(secret) })
         .returning()
-      await appendEvents(tx, [
-        {
-          action: 'key.created',
-          actor,
-          subject: { keyId: id },
-          requestId,
-          payload: { name, role, prefix: row!.prefix },
-        },
-      ])
+      await appendEvents(
+        tx,
+        [
+          {
+            action: 'key.created',
+            actor,
+            subject: { keyId: id },
+            requestId,
+            payload: { name, role, prefix: row!.prefix },
+          },
+        ],
+        this.signer,
+      )
       return summarize(row!)
     })
     return { key, secret }
@@ -105,15 +111,19 @@ export class KeyService {
         .set({ revokedAt: new Date() })
         .where(eq(apiKeys.id, id))
         .returning()
-      await appendEvents(tx, [
-        {
-          action: 'key.revoked',
-          actor,
-          subject: { keyId: id },
-          requestId,
-          payload: { name: row!.name, role: row!.role },
-        },
-      ])
+      await appendEvents(
+        tx,
+        [
+          {
+            action: 'key.revoked',
+            actor,
+            subject: { keyId: id },
+            requestId,
+            payload: { name: row!.name, role: row!.role },
+          },
+        ],
+        this.signer,
+      )
       return summarize(row!)
     })
     this.cache.clear()

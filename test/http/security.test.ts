@@ -93,7 +93,10 @@ describe('API key checks', () => {
 
   it('keeps a key in use cached while a flood of unknown keys passes through the cache', async () => {
     // A cache that outlives the flood however slow the machine: this is about eviction, not expiry.
-    const keys = new KeyService(t.runtime.services.database.db, { cacheTtlMs: 3_600_000 })
+    const { signer } = t.runtime.services.keys as unknown as {
+      signer: ConstructorParameters<typeof KeyService>[1]
+    }
+    const keys = new KeyService(t.runtime.services.database.db, signer, { cacheTtlMs: 3_600_000 })
     const secret = await t.key('auditor', 'lru')
     const unknown = (n: number) => `pops_${n.toString(36).padStart(32, 'Z')}`
     const flood = async (from: number, count: number) => {

@@ -15,7 +15,11 @@ afterAll(() => t.close())
 
 describe('a failed batch', () => {
   it('is split in halves until the bad item fails alone, not retried one item at a time', async () => {
-    const committer = new GroupCommitter(t.runtime.services.database.db, { flushMs: 50, maxBatch: 16 })
+    const committer = new GroupCommitter(t.runtime.services.database.db, {
+      flushMs: 50,
+      maxBatch: 16,
+      signer: t.runtime.services.signer,
+    })
     const write = vi.spyOn(committer as unknown as { write: () => unknown }, 'write')
     // Item 5's row cannot be written (a cast PostgreSQL refuses), like a value the database cannot store.
     const stage: CommitItem['stage'] = (list) =>
