@@ -38,7 +38,9 @@ function reasonJson(r: Reason, texts: SnapshotJson): string {
 function advisoryJson(a: Advisory, texts: SnapshotJson): string {
   return (
     `{"code":${json(a.code)},"matched":${matchedJson(a.matched)},` +
-    `"message":{"en":${json(a.message.en)},"zh":${json(a.message.zh)}},${groupTail(a, texts)}}`
+    `"message":{"en":${json(a.message.en)},"zh":${json(a.message.zh)}},${groupTail(a, texts)}` +
+    // STRICTER_TODAY's facts; `today` sorts after `substanceId`.
+    `${a.today ? `,"today":${canonicalJson(a.today)}` : ''}}`
   )
 }
 

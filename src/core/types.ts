@@ -15,7 +15,11 @@ export type ReasonCode =
   | 'PERMIT_REQUIRED'
   | 'LISTED_NO_CHINA_MEASURE'
 
-export type AdvisoryCode = 'ARTICLE_MAY_CONTAIN' | 'TRACE_BELOW_LIMIT' | 'HS_RESIDUAL_CAS_DECLARED'
+export type AdvisoryCode =
+  | 'ARTICLE_MAY_CONTAIN'
+  | 'TRACE_BELOW_LIMIT'
+  | 'HS_RESIDUAL_CAS_DECLARED'
+  | 'STRICTER_TODAY'
 
 export interface Bilingual {
   en: string
@@ -45,6 +49,15 @@ export interface Advisory {
   substance: Bilingual
   matched: Matched
   message: Bilingual
+  /** STRICTER_TODAY only: the outcome the line would have today, and the reason and measure behind it. */
+  today?: StricterToday
+}
+
+export interface StricterToday {
+  date: string
+  outcome: Outcome
+  reason: ReasonCode
+  measure: { type: 'ban' | 'permit' | 'watch'; validFrom: string; validTo: string | null; legalBasis: string }
 }
 
 /** A declaration line after parsing: HS as digits, CAS numbers canonical. */
