@@ -210,7 +210,7 @@ async function benchDriver(driver: Driver): Promise<DriverResult> {
   const s = await scratchStore(driver, 'popscreen-bench')
   try {
     const keys = await createKeys(s.env, ['screener'])
-    const env = { ...s.env, LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '1000000000' }
+    const env = { ...s.env, LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '1000000000', RATE_LIMIT_IP_MAX: '1000000000' }
     const server = await startServer(
       env,
       await freePort(),

@@ -99,7 +99,6 @@ const PATHS: (string | number)[][] = [
   ['lines', 0, 'purpose'],
   ['lines', 0, 'components'],
   ['lines', 0, 'quantity'],
-  ['lines', 0, 'quantity', 'unit'],
   ['lines', 0, 'declaredValue'],
   ['lines', 0, 'constructor'],
   ['extra'],
