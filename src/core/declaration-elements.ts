@@ -1,4 +1,5 @@
-import { parseCas } from './cas.ts'
+import { casCheckDigit, parseCas } from './cas.ts'
+import type { Advisory } from './types.ts'
 
 /**
  * Reading CAS numbers and contents out of a DecMessage line's `GModel` (the 申报要素, declaration elements)
@@ -32,7 +33,9 @@ const CAS_TOKEN = /(?<![\d-])\d{2,7}-\d{2}-\d(?![\d-])/g
 // (`30-40%`, `30~40%`) has the unit only after its upper end, which is therefore the value read.
 const CONTENT = /(?<![\d.])(\d+(?:\.\d+)?|\.\d+)\s*(%|ppm|ppb|mg\/kg)/gi
 
-const SCALE: Record<string, number> = { '%': 100, ppm: 1e6, ppb: 1e9, 'mg/kg': 1e6 }
+// Powers of ten of each unit, applied in the number's own notation (`99.9e-2`), so a declared 99.9 % is
+// the double nearest 0.999 rather than 99.9 / 100 = 0.9990000000000001.
+const EXPONENT: Record<string, number> = { '%': 2, ppm: 6, ppb: 9, 'mg/kg': 6 }
 
 /** Reads one line's GModel and Stuff (either may be absent). */
 export function extractDeclarationElements(gModel: string | undefined, stuff: string | undefined): Extracted {
@@ -74,8 +77,29 @@ function readItem(item: string, readings: Map<string, number[]>, unreadable: str
 function contentsIn(text: string): number[] {
   const contents: number[] = []
   for (const m of text.matchAll(CONTENT)) {
-    const fraction = Number(m[1]) / SCALE[m[2]!.toLowerCase()]!
+    const fraction = Number(`${m[1]}e-${EXPONENT[m[2]!.toLowerCase()]}`)
     if (fraction > 0 && fraction <= 1) contents.push(fraction)
   }
   return contents
+}
+
+/**
+ * UNREADABLE_CAS (screening contract §4, v2): a CAS-shaped token whose check digit fails is not screened,
+ * so the officer must see it rather than have it silently dropped.
+ */
+export function unreadableCasAdvisory(token: string): Advisory {
+  const [first, middle, check] = token.split('-') as [string, string, string]
+  const expected = casCheckDigit(first + middle)
+  const why =
+    Number(check) === expected
+      ? { en: 'is not a CAS number (leading zeros)', zh: '不是有效的CAS号（前导零）' }
+      : { en: `fails its check digit (${expected} expected)`, zh: `校验位不符（应为${expected}）` }
+  return {
+    code: 'UNREADABLE_CAS',
+    matched: { field: 'description', value: token, kind: 'cas-unreadable' },
+    message: {
+      en: `"${token}" in the declaration elements or composition looks like a CAS number but ${why.en}: it was not screened; check the declared substance.`,
+      zh: `申报要素或成份中的“${token}”形似CAS号，但${why.zh}，未参与筛查，请核实申报物质。`,
+    },
+  }
 }

@@ -1,5 +1,5 @@
 import type { RegistryGroup, RegistryMeasure } from './registry-document.ts'
-import type { AdvisoryCode, Bilingual, Direction, Matched, ReasonCode } from './types.ts'
+import type { Bilingual, Direction, GroupAdvisoryCode, Matched, ReasonCode } from './types.ts'
 
 /** What the officer reads: one sentence per reason, in Chinese and English, naming what matched. */
 export interface MessageContext {
@@ -88,7 +88,7 @@ export function reasonMessage(code: ReasonCode, c: MessageContext): Bilingual {
   }
 }
 
-export function advisoryMessage(code: AdvisoryCode, c: Omit<MessageContext, 'measure'>): Bilingual {
+export function advisoryMessage(code: GroupAdvisoryCode, c: Omit<MessageContext, 'measure'>): Bilingual {
   const w = what(c.matched)
   const g = c.group.names
   switch (code) {

@@ -3,9 +3,9 @@ import type { RegistryGroup, RegistryMeasure } from './registry-document.ts'
 import type { HsHit, RegistrySnapshot } from './snapshot.ts'
 import {
   type Advisory,
-  type AdvisoryCode,
   type DeclarationResult,
   type Direction,
+  type GroupAdvisoryCode,
   type LineResult,
   type Matched,
   maxOutcome,
@@ -144,7 +144,7 @@ class LineScreen {
   }
 
   advisory(
-    code: AdvisoryCode,
+    code: GroupAdvisoryCode,
     group: RegistryGroup,
     matched: Matched,
     trace?: { traceLimit: number; massFraction: number },

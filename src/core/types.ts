@@ -15,7 +15,14 @@ export type ReasonCode =
   | 'PERMIT_REQUIRED'
   | 'LISTED_NO_CHINA_MEASURE'
 
-export type AdvisoryCode = 'ARTICLE_MAY_CONTAIN' | 'TRACE_BELOW_LIMIT' | 'HS_RESIDUAL_CAS_DECLARED'
+export type AdvisoryCode =
+  | 'ARTICLE_MAY_CONTAIN'
+  | 'TRACE_BELOW_LIMIT'
+  | 'HS_RESIDUAL_CAS_DECLARED'
+  | 'UNREADABLE_CAS'
+
+/** Advisories about a registry group (all but UNREADABLE_CAS, which is about the declaration's text). */
+export type GroupAdvisoryCode = Exclude<AdvisoryCode, 'UNREADABLE_CAS'>
 
 export interface Bilingual {
   en: string
@@ -41,8 +48,9 @@ export interface Reason {
 
 export interface Advisory {
   code: AdvisoryCode
-  substanceId: string
-  substance: Bilingual
+  /** Absent on UNREADABLE_CAS, which names a token in the text rather than a registry group. */
+  substanceId?: string
+  substance?: Bilingual
   matched: Matched
   message: Bilingual
 }

@@ -2,6 +2,8 @@ import crypto from 'node:crypto'
 import { and, desc, eq, gte, lt } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import { canonicalJson, canonicalObject } from '../core/canonical-json.ts'
+import type { ReceivedMessage } from '../core/dec-message.ts'
+import { type Extracted, unreadableCasAdvisory } from '../core/declaration-elements.ts'
 import { screenDeclaration } from '../core/screen.ts'
 import { prepareDeclaration, type ScreeningRequest } from '../core/screening-request.ts'
 import type { RegistrySnapshot } from '../core/snapshot.ts'
@@ -21,6 +23,8 @@ export interface ScreeningLine {
   hs: { code: string; subheading: string | null; description: string | null }
   reasons: Reason[]
   advisories: Advisory[]
+  /** DecMessage screenings: what the line's GModel and Stuff gave (dec-message.md §5). */
+  extracted?: Extracted
 }
 
 export interface ScreeningResponse {
@@ -69,6 +73,11 @@ interface ScreenInput {
   idempotencyKey?: string | undefined
   rescreenOf?: string | undefined
   asOf?: string | undefined
+  /**
+   * A screening of a DecMessage: the message as received (absent on a re-screen, which uses the mapped
+   * request) and what each request line's GModel and Stuff gave, in the order of `request.lines`.
+   */
+  decMessage?: { message?: ReceivedMessage | undefined; extracted: readonly Extracted[] } | undefined
 }
 
 type PendingScreening = {
@@ -102,7 +111,11 @@ export class ScreeningService {
     const snapshot = this.registry.current()
     if (!snapshot) throw unavailable('no registry version is active')
     const canonicalRequest = canonicalJson(input.request)
-    const hash = requestHash(canonicalRequest)
+    // A message's idempotency hash is its received bytes' digest: the same message replays even on a later
+    // day, when an IEDate-less message would map to another date.
+    const hash = input.decMessage?.message
+      ? input.decMessage.message.sha256.slice('sha256:'.length)
+      : requestHash(canonicalRequest)
     const idemKey =
       input.idempotencyKey && input.actor.keyId ? `${input.actor.keyId}|${input.idempotencyKey}` : null
     if (idemKey) {
@@ -166,6 +179,7 @@ export class ScreeningService {
     const lines: ScreeningLine[] = result.lines.map((line, i) => {
       const digits = prepared.lines[i]!.hsDigits
       const described = this.nomenclature.describe(digits)
+      const extracted = input.decMessage?.extracted[i]
       return {
         lineNo: line.lineNo,
         decision: line.decision,
@@ -175,7 +189,10 @@ export class ScreeningService {
           description: described?.description ?? null,
         },
         reasons: line.reasons,
-        advisories: line.advisories,
+        advisories: extracted?.unreadable.length
+          ? [...line.advisories, ...extracted.unreadable.map(unreadableCasAdvisory)]
+          : line.advisories,
+        ...(extracted ? { extracted } : {}),
       }
     })
     const response: Omit<ScreeningResponse, 'audit'> = {
@@ -195,6 +212,7 @@ export class ScreeningService {
   }
 
   private commitItem(p: PendingScreening): ScreeningCommitItem {
+    const message = p.input.decMessage?.message
     return {
       event: {
         action: 'screening.created',
@@ -207,9 +225,14 @@ export class ScreeningService {
         decision: p.response.decision,
         registryVersion: p.response.registry.version,
         requestId: p.input.requestId,
-        payload: { request: p.input.request, response: p.response } satisfies ScreeningPayload,
+        payload: {
+          request: p.input.request,
+          ...(message ? { message } : {}),
+          response: p.response,
+        } satisfies ScreeningPayload,
         canonicalPayload: canonicalObject({
           request: p.canonicalRequest,
+          ...(message ? { message: canonicalJson(message) } : {}),
           response: canonicalJson(p.response),
         }),
       },
@@ -292,12 +315,17 @@ export class ScreeningService {
       .innerJoin(auditEvents, ITS_AUDIT_EVENT)
       .where(eq(screenings.id, id))
     if (!row) throw notFound(`screening ${id}`)
+    const stored = row.payload as ScreeningPayload
+    // A DecMessage screening is screened again from its mapped request; what was read from GModel and
+    // Stuff (and any unreadable CAS token) comes along, so the officer still sees it.
+    const extracted = stored.response.lines.map((line) => line.extracted)
     const { response } = await this.screen({
-      request: (row.payload as ScreeningPayload).request,
+      request: stored.request,
       actor,
       requestId,
       rescreenOf: id,
       asOf: row.asOf,
+      decMessage: extracted.every((e) => e !== undefined) && extracted.length > 0 ? { extracted } : undefined,
     })
     return response
   }
@@ -323,9 +351,13 @@ export interface ScreeningSummary {
   rescreenOf: string | null
 }
 
-/** What a screening's audit event stores as its payload: the request and the answer, once. */
+/**
+ * What a screening's audit event stores as its payload: the request and the answer, once; for a DecMessage
+ * also the message exactly as received (the request is then the one mapped from it).
+ */
 export interface ScreeningPayload {
   request: ScreeningRequest
+  message?: ReceivedMessage
   response: Omit<ScreeningResponse, 'audit'>
 }
 

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
 import { projectFile } from '../../project-files.ts'
+import { withDecMessageBody } from '../routes/screenings.ts'
 
 const { version } = JSON.parse(readFileSync(projectFile('package.json'), 'utf8')) as { version: string }
 
@@ -42,7 +43,7 @@ export const docs = fp(async (app: FastifyInstance) => {
       },
     },
     hideUntagged: true,
-    transform: jsonSchemaTransform,
+    transform: (route) => withDecMessageBody(jsonSchemaTransform(route)),
     transformObject: jsonSchemaTransformObject,
   })
   await app.register(swaggerUi, {

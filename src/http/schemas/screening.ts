@@ -36,9 +36,9 @@ export const Reason = z
 
 const Advisory = z
   .object({
-    code: z.enum(['ARTICLE_MAY_CONTAIN', 'TRACE_BELOW_LIMIT', 'HS_RESIDUAL_CAS_DECLARED']),
-    substanceId: z.string(),
-    substance: Bilingual,
+    code: z.enum(['ARTICLE_MAY_CONTAIN', 'TRACE_BELOW_LIMIT', 'HS_RESIDUAL_CAS_DECLARED', 'UNREADABLE_CAS']),
+    substanceId: z.string().optional().describe('absent on UNREADABLE_CAS, which names a token, not a group'),
+    substance: Bilingual.optional(),
     matched: Matched,
     message: Bilingual,
   })
@@ -52,6 +52,14 @@ const Line = z.object({
     .describe('the declared code as digits and its HS 2022 text'),
   reasons: z.array(Reason),
   advisories: z.array(Advisory),
+  extracted: z
+    .object({
+      casNumbers: z.array(z.string()),
+      components: z.array(z.object({ cas: z.string(), massFraction: z.number() })),
+      unreadable: z.array(z.string()).describe('CAS-shaped tokens that are not valid CAS numbers'),
+    })
+    .optional()
+    .describe('DecMessage screenings only: what was read from the line’s GModel and Stuff'),
 })
 
 const screeningFields = {
