@@ -1,29 +1,93 @@
 /**
- * npm run bench:http — the HTTP service measured against baselines taken by the same server in the same
- * run: the /health/live ceiling, a zod-validated echo of a screening request, then POST /v1/screenings with
- * 1-line and 20-line declarations (each answer only after its audit event committed). PGlite first, then
- * PostgreSQL when DATABASE_URL is set (on a fresh database, dropped afterwards). All load goes to 127.0.0.1,
- * bounded by BENCH_SECONDS (default 10) per measurement.
+ * npm run bench:http — the HTTP service against baselines the same server answers in the same run: the
+ * /health/live ceiling, then each comparison of `comparisons()` (a screening of 1, 20 and 50 lines against
+ * the zod-validated echo of the same body), PGlite first, then PostgreSQL when DATABASE_URL is set (on a fresh
+ * database, dropped afterwards). All load goes to 127.0.0.1.
  *
- * The echo and the 1-line screening, whose ratio is the goal, alternate in BENCH_ROUNDS rounds (default 4)
- * of BENCH_SECONDS / 2 each: this VM's speed drifts by tens of per cent within a minute, and one echo row
- * followed by one screening row measured the drift as often as the service.
+ * Every comparison's baseline and subject alternate in BENCH_ROUNDS rounds (default 4) of BENCH_SECONDS each
+ * (default 5), the comparisons interleaved within a round: this VM's speed drifts by tens of per cent within
+ * a minute, and one baseline row followed by one subject row measured the drift as often as the service.
+ * A row is the sum of its rounds; the ratio of each round is printed too.
+ *
+ * To add a row, add a comparison (a subject and the baseline it is divided by). BENCH_LINES=1,50 and
+ * BENCH_DRIVERS=PostgreSQL narrow a run; BENCH_CPU_PROFILE_DIR=dir has the server write `node --cpu-prof`
+ * profiles there.
  */
 import { readFileSync } from 'node:fs'
-import { availableParallelism, cpus } from 'node:os'
+import { availableParallelism, cpus, loadavg } from 'node:os'
 import autocannon from 'autocannon'
 import { createKeys, type Driver, freePort, scratchStore, startServer } from '../scripts/server-process.ts'
 import { declaration } from './declarations.ts'
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4)
-/** Issue #8's goal for 1-line screenings on PostgreSQL. */
-const GOAL = { ratio: 0.5, p99: 25 }
+const LINES = (process.env.BENCH_LINES ?? '1,20,50').split(',').map(Number)
+const DRIVERS = (process.env.BENCH_DRIVERS ?? 'PGlite,PostgreSQL')
+  .split(',')
+  .filter((d): d is Driver => d === 'PGlite' || (d === 'PostgreSQL' && Boolean(process.env.DATABASE_URL)))
+const PROFILE_DIR = process.env.BENCH_CPU_PROFILE_DIR
+/** Issue #20's goal on PostgreSQL: every screening at ≥ 0.5× its echo, and 1-line p99 ≤ 25 ms. */
+const GOAL = { ratio: 0.5, p99OneLine: 25 }
 
-/** What one or more runs of a route add up to; rates, percentiles and per-request CPU follow in `derived`. */
-interface Measurement {
+/** What one load-generator run sends. */
+interface Target {
   name: string
+  path: string
+  method: 'GET' | 'POST'
+  body?: string
+  contentType?: string
+  /** Sent as the bearer key. */
+  key?: string
+  /** Lines per request, for lines/s and CPU per line. */
+  lines: number
+  /** Whether it writes audit events, whose batches the row reports. */
+  audited?: boolean
+}
+
+/** A subject measured against a baseline of the same work without what the subject adds. */
+interface Comparison {
+  label: string
+  baseline: Target
+  subject: Target
+  /** Whether the subject's ratio is part of the goal. */
+  goal: boolean
+}
+
+/** The comparisons of a run; `keys` are API keys in the server's database. */
+function comparisons(keys: { screener: string }): Comparison[] {
+  return LINES.map((lines) => {
+    const body = JSON.stringify(declaration(lines))
+    const contentType = 'application/json'
+    const label = `${lines} line${lines === 1 ? '' : 's'}`
+    return {
+      label,
+      goal: true,
+      baseline: {
+        name: `POST /bench/echo, ${label}`,
+        path: '/bench/echo',
+        method: 'POST',
+        body,
+        contentType,
+        lines,
+      },
+      subject: {
+        name: `POST /v1/screenings, ${label}`,
+        path: '/v1/screenings',
+        method: 'POST',
+        body,
+        contentType,
+        key: keys.screener,
+        lines,
+        audited: true,
+      },
+    }
+  })
+}
+
+/** What one or more runs of a target add up to; rates, percentiles and per-request CPU follow in `derived`. */
+interface Measurement {
+  target: Target
   requests: number
   seconds: number
   /** Every answered request's latency in ms, as the load generator timed it: rounds merge exactly. */
@@ -68,40 +132,22 @@ async function auditTotals(base: string): Promise<AuditTotals> {
   }
 }
 
-/** A measurement of a screening route, with the audit batches it caused. */
-async function measureScreening(
-  name: string,
-  base: string,
-  pid: number,
-  body: string,
-  key: string,
-  seconds?: number,
-): Promise<Measurement> {
-  const before = await auditTotals(base)
-  const m = await measure(name, `${base}/v1/screenings`, pid, { method: 'POST', body, key, seconds })
-  return { ...m, audit: addTotals(await auditTotals(base), before, -1) }
-}
-
-async function measure(
-  name: string,
-  url: string,
-  pid: number,
-  options: { method?: 'GET' | 'POST'; body?: string; key?: string; seconds?: number },
-): Promise<Measurement> {
+async function measure(base: string, pid: number, target: Target, seconds: number): Promise<Measurement> {
+  const auditBefore = target.audited ? await auditTotals(base) : undefined
   const cpuBefore = cpuSeconds(pid)
   const latencies: number[] = []
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
-        url,
+        url: `${base}${target.path}`,
         connections: CONNECTIONS,
-        duration: options.seconds ?? SECONDS,
-        method: options.method ?? 'GET',
+        duration: seconds,
+        method: target.method,
         headers: {
-          ...(options.body ? { 'content-type': 'application/json' } : {}),
-          ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
+          ...(target.contentType ? { 'content-type': target.contentType } : {}),
+          ...(target.key ? { authorization: `Bearer ${target.key}` } : {}),
         },
-        ...(options.body ? { body: options.body } : {}),
+        ...(target.body ? { body: target.body } : {}),
       },
       (err, res) => (err ? reject(err) : resolve(res)),
     )
@@ -109,22 +155,24 @@ async function measure(
       latencies.push(ms)
     })
   })
+  const cpu = cpuSeconds(pid) - cpuBefore
   return {
-    name,
+    target,
     requests: result.requests.total,
     seconds: result.duration,
     latencies,
     failures: result.non2xx + result.errors + result.timeouts,
-    cpuSeconds: cpuSeconds(pid) - cpuBefore,
+    cpuSeconds: cpu,
+    ...(auditBefore ? { audit: addTotals(await auditTotals(base), auditBefore, -1) } : {}),
   }
 }
 
-/** Rounds of one route as one row: everything summed, so rates and percentiles cover all its requests. */
+/** Rounds of one target as one row: everything summed, so rates and percentiles cover all its requests. */
 function combine(rounds: Measurement[]): Measurement {
   const sum = (f: (m: Measurement) => number) => rounds.reduce((total, m) => total + f(m), 0)
   const audits = rounds.flatMap((m) => (m.audit ? [m.audit] : []))
   return {
-    name: rounds[0]!.name,
+    target: rounds[0]!.target,
     requests: sum((m) => m.requests),
     seconds: sum((m) => m.seconds),
     latencies: rounds.flatMap((m) => m.latencies),
@@ -133,8 +181,6 @@ function combine(rounds: Measurement[]): Measurement {
     ...(audits.length > 0 ? { audit: audits.reduce((t, a) => addTotals(t, a)) } : {}),
   }
 }
-
-type Derived = ReturnType<typeof derived>
 
 function derived(m: Measurement) {
   const sorted = Float64Array.from(m.latencies).sort()
@@ -147,53 +193,62 @@ function derived(m: Measurement) {
   }
 }
 
-interface DriverResult {
-  rows: Measurement[]
-  /** 1-line screenings ÷ echo, round by round. */
+interface ComparisonResult {
+  comparison: Comparison
+  baseline: Measurement
+  subject: Measurement
+  /** subject ÷ baseline requests per second, round by round. */
   roundRatios: number[]
+}
+
+interface DriverResult {
+  health: Measurement
+  results: ComparisonResult[]
 }
 
 async function benchDriver(driver: Driver): Promise<DriverResult> {
   const s = await scratchStore(driver, 'popscreen-bench')
   try {
-    const { screener } = await createKeys(s.env, ['screener'])
+    const keys = await createKeys(s.env, ['screener'])
     const env = { ...s.env, LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '1000000000' }
-    const server = await startServer(env, await freePort(), 'bench/server.ts')
+    const server = await startServer(
+      env,
+      await freePort(),
+      'bench/server.ts',
+      PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
+    )
     try {
       const base = server.baseUrl
       const pid = server.child.pid!
-      const one = JSON.stringify(declaration(1))
-      const twenty = JSON.stringify(declaration(20))
-      // Warm-up: JIT, pool connections, registry snapshot caches.
-      await measure('warm-up', `${base}/v1/screenings`, pid, {
-        method: 'POST',
-        body: one,
-        key: screener,
-        seconds: 3,
-      })
-      const health = await measure('GET /health/live', `${base}/health/live`, pid, {})
-      const echoRounds: Measurement[] = []
-      const oneRounds: Measurement[] = []
-      for (let round = 0; round < ROUNDS; round++) {
-        echoRounds.push(
-          await measure('POST /bench/echo (zod, 1 line)', `${base}/bench/echo`, pid, {
-            method: 'POST',
-            body: one,
-            seconds: SECONDS / 2,
-          }),
-        )
-        oneRounds.push(
-          await measureScreening('POST /v1/screenings, 1 line', base, pid, one, screener, SECONDS / 2),
-        )
+      const list = comparisons(keys)
+      // Warm-up: JIT of every route and body size, pool connections, registry snapshot caches.
+      for (const c of list) {
+        await measure(base, pid, c.baseline, 1)
+        await measure(base, pid, c.subject, 2)
       }
+      const health = await measure(
+        base,
+        pid,
+        { name: 'GET /health/live', path: '/health/live', method: 'GET', lines: 0 },
+        SECONDS,
+      )
+      const rounds = list.map(() => ({ baseline: [] as Measurement[], subject: [] as Measurement[] }))
+      for (let round = 0; round < ROUNDS; round++)
+        for (const [i, c] of list.entries()) {
+          rounds[i]!.baseline.push(await measure(base, pid, c.baseline, SECONDS))
+          rounds[i]!.subject.push(await measure(base, pid, c.subject, SECONDS))
+        }
       return {
-        rows: [
-          health,
-          combine(echoRounds),
-          combine(oneRounds),
-          await measureScreening('POST /v1/screenings, 20 lines', base, pid, twenty, screener),
-        ],
-        roundRatios: oneRounds.map((m, i) => derived(m).rps / derived(echoRounds[i]!).rps),
+        health,
+        results: list.map((comparison, i) => {
+          const { baseline, subject } = rounds[i]!
+          return {
+            comparison,
+            baseline: combine(baseline),
+            subject: combine(subject),
+            roundRatios: subject.map((m, r) => derived(m).rps / derived(baseline[r]!).rps),
+          }
+        }),
       }
     } finally {
       await server.stop()
@@ -207,43 +262,57 @@ function batchSummary(a: AuditTotals): string {
   return `${(a.events / a.batches).toFixed(1)}, ${((a.seconds * 1000) / a.batches).toFixed(1)}, ${a.slow} of ${a.batches}`
 }
 
-function report(driver: string, { rows: m, roundRatios }: DriverResult) {
-  const [health, echo, one, twenty] = m.map(derived) as [Derived, Derived, Derived, Derived]
-  console.log(
-    `\n${driver}: ${CONNECTIONS} connections; ${SECONDS} s per row, echo and 1-line in ${ROUNDS} alternating rounds of ${SECONDS / 2} s`,
-  )
-  console.log(
-    `| route | req/s | p50 ms | p99 ms | × health | × echo | server CPU µs/req | failures | audit batch: events, ms, over ${SLOW_BATCH_SECONDS * 1000} ms |`,
-  )
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
-  for (const row of m) {
-    const r = derived(row)
-    console.log(
-      `| ${row.name} | ${Math.round(r.rps).toLocaleString('en')} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${(r.rps / health.rps).toFixed(2)} | ${(r.rps / echo.rps).toFixed(2)} | ${Math.round(r.cpuPerRequest)} | ${row.failures} | ${row.audit ? batchSummary(row.audit) : ''} |`,
-    )
-  }
-  console.log(
-    `1-line ÷ echo by round: ${roundRatios.map((r) => r.toFixed(2)).join(', ')}; server CPU per echo ÷ per 1-line screening: ${(echo.cpuPerRequest / one.cpuPerRequest).toFixed(2)}`,
-  )
-  console.log(
-    `screening lines/s: 1-line ${Math.round(one.rps).toLocaleString('en')}, 20-line ${Math.round(twenty.rps * 20).toLocaleString('en')}`,
-  )
-  if (driver === 'PostgreSQL') {
-    const ratio = one.rps / echo.rps
-    const met = ratio >= GOAL.ratio && one.p99 <= GOAL.p99
-    console.log(
-      `goal (1-line ≥ ${GOAL.ratio}× echo, p99 ≤ ${GOAL.p99} ms at ${CONNECTIONS} connections): ${met ? 'met' : 'not met'} (${ratio.toFixed(2)}×, p99 ${one.p99.toFixed(1)} ms)`,
-    )
-  }
-  return m.every((r) => r.failures === 0)
+const n = (x: number) => Math.round(x).toLocaleString('en')
+
+function row(m: Measurement, baseline: Measurement | undefined): string {
+  const r = derived(m)
+  const lines = m.target.lines
+  const ratio = baseline ? (r.rps / derived(baseline).rps).toFixed(2) : ''
+  return `| ${m.target.name} | ${n(r.rps)} | ${lines > 1 ? n(r.rps * lines) : ''} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${ratio} | ${n(r.cpuPerRequest)} | ${m.failures} | ${m.audit ? batchSummary(m.audit) : ''} |`
 }
 
-const drivers: Driver[] = ['PGlite', ...(process.env.DATABASE_URL ? ['PostgreSQL' as const] : [])]
+function report(driver: Driver, { health, results }: DriverResult): boolean {
+  console.log(
+    `\n${driver}: ${CONNECTIONS} connections; ${ROUNDS} alternating rounds of ${SECONDS} s per row (health: one)`,
+  )
+  console.log(
+    `| route | req/s | lines/s | p50 ms | p99 ms | × baseline | server CPU µs/req | failures | audit batch: events, ms, over ${SLOW_BATCH_SECONDS * 1000} ms |`,
+  )
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
+  console.log(row(health, undefined))
+  for (const r of results) {
+    console.log(row(r.baseline, undefined))
+    console.log(row(r.subject, r.baseline))
+  }
+  for (const { comparison, baseline, subject, roundRatios } of results) {
+    const cpu = derived(baseline).cpuPerRequest / derived(subject).cpuPerRequest
+    console.log(
+      `${comparison.label}: ${(derived(subject).rps / derived(baseline).rps).toFixed(2)}× (rounds ${roundRatios.map((x) => x.toFixed(2)).join(', ')}); server CPU per baseline ÷ per subject request ${cpu.toFixed(2)}`,
+    )
+  }
+  if (driver === 'PostgreSQL') {
+    const scored = results.filter((r) => r.comparison.goal)
+    const ratios = scored.map((r) => derived(r.subject).rps / derived(r.baseline).rps)
+    const one = scored.find((r) => r.subject.target.lines === 1)
+    const p99 = one ? derived(one.subject).p99 : Number.NaN
+    const met = ratios.every((x) => x >= GOAL.ratio) && p99 <= GOAL.p99OneLine
+    console.log(
+      `goal (every screening ≥ ${GOAL.ratio}× its echo, 1-line p99 ≤ ${GOAL.p99OneLine} ms, ${CONNECTIONS} connections): ${met ? 'met' : 'not met'} (${scored.map((r, i) => `${r.comparison.label} ${ratios[i]!.toFixed(2)}×`).join(', ')}; 1-line p99 ${p99.toFixed(1)} ms)`,
+    )
+  }
+  return [health, ...results.flatMap((r) => [r.baseline, r.subject])].every((m) => m.failures === 0)
+}
+
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')
 console.log(
-  `machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}`,
+  `machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}; load average ${load()}`,
 )
 let clean = true
-for (const driver of drivers) clean = report(driver, await benchDriver(driver)) && clean
+for (const driver of DRIVERS) clean = report(driver, await benchDriver(driver)) && clean
+console.log(`\nload average at the end: ${load()}`)
 if (!clean) {
   console.error('\nsome requests failed; the figures above are not valid')
   process.exit(1)

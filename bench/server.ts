@@ -5,21 +5,10 @@
  * request metrics; unlike /v1 routes it has no API-key check, rate limit or response schema. The ratio to
  * it is the cost of those, of deciding, and of the audit commit.
  */
-import { writeFileSync } from 'node:fs'
-import { Session } from 'node:inspector/promises'
 import { buildApp } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
 import { ScreeningRequestSchema } from '../src/core/screening-request.ts'
 import { openRuntime } from '../src/runtime.ts'
-
-// BENCH_CPU_PROFILE=file.cpuprofile: the server's CPU profile over its whole run, for finding the cost.
-const profileFile = process.env.BENCH_CPU_PROFILE
-const profiler = profileFile ? new Session() : undefined
-if (profiler) {
-  profiler.connect()
-  await profiler.post('Profiler.enable')
-  await profiler.post('Profiler.start')
-}
 
 const config = loadConfig()
 const runtime = await openRuntime(config)
@@ -37,10 +26,7 @@ const app = await buildApp({
 const shutdown = async () => {
   await app.close()
   await runtime.close()
-  if (profiler && profileFile) {
-    const { profile } = await profiler.post('Profiler.stop')
-    writeFileSync(profileFile, JSON.stringify(profile))
-  }
+  // Exits, rather than waiting for the event loop to empty, so `node --cpu-prof` writes its profile now.
   process.exit(0)
 }
 process.once('SIGTERM', shutdown)

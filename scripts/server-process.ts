@@ -60,12 +60,15 @@ export async function startServer(
   env: Record<string, string>,
   port: number,
   entry = 'src/server.ts',
+  /** Options for Node itself (`--cpu-prof`, which NODE_OPTIONS may not carry). */
+  nodeOptions: string[] = [],
 ): Promise<ServerProcess> {
   // The test runner's DATABASE_URL must not leak in: a PGlite server gets none.
   const { DATABASE_URL: _ignored, ...inherited } = process.env
-  const args = RUNNING_COMPILED
-    ? [projectFile('dist', entry.replace(/\.ts$/, '.js'))]
-    : ['--import', 'tsx', entry]
+  const args = [
+    ...nodeOptions,
+    ...(RUNNING_COMPILED ? [projectFile('dist', entry.replace(/\.ts$/, '.js'))] : ['--import', 'tsx', entry]),
+  ]
   const child = spawn(process.execPath, args, {
     env: { ...inherited, LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

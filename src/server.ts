@@ -1,7 +1,9 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.ts'
 import { ConfigError, loadConfig } from './config.ts'
+import { DataDirInUseError } from './db/data-dir-lock.ts'
 import { openRuntime } from './runtime.ts'
+import { bootstrapAdminKey } from './services/bootstrap-key.ts'
 
 async function main(): Promise<void> {
   const config = loadConfig()
@@ -20,6 +22,23 @@ async function main(): Promise<void> {
     await runtime.close()
   })
 
+  if (runtime.database.staleLockOwner)
+    app.log.warn(
+      { dataDir: config.DATA_DIR, previousOwner: runtime.database.staleLockOwner },
+      'took over the DATA_DIR lock of a process that ended without releasing it (crash or kill -9)',
+    )
+  // Embedded mode only: on PostgreSQL the CLI makes keys beside running servers, and several instances
+  // starting together would each make one.
+  const bootstrap =
+    runtime.database.driver === 'pglite' && config.DATA_DIR !== 'memory://'
+      ? await bootstrapAdminKey(runtime.services.keys, config.DATA_DIR)
+      : null
+  if (bootstrap)
+    app.log.warn(
+      { keyId: bootstrap.key.id, file: bootstrap.path },
+      `no API key existed: made an admin key, its secret is in ${bootstrap.path} (readable by its owner only); ` +
+        'make your own keys with it (POST /v1/keys), then revoke it and delete the file',
+    )
   await app.listen({ port: config.PORT, host: config.HOST })
   app.log.info(
     {
@@ -32,7 +51,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  if (err instanceof ConfigError) console.error(err.message)
+  if (err instanceof ConfigError || err instanceof DataDirInUseError) console.error(err.message)
   else console.error('popscreen failed to start:', err)
   process.exit(1)
 })

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig } from '../config.ts'
 import { openDatabase } from '../db/client.ts'
+import { DataDirInUseError } from '../db/data-dir-lock.ts'
 import { openRuntime } from '../runtime.ts'
 import { cliActor, ROLES, type Role } from '../services/actor.ts'
 import { verifyFile } from './verify-file.ts'
@@ -80,6 +81,7 @@ main(process.argv.slice(2)).then(
     if (err instanceof UsageError) console.error(`${err.message}\n${USAGE}`)
     else if (err instanceof ConfigError) console.error(err.message)
     else console.error(err instanceof Error ? err.message : err)
-    process.exit(2)
+    // Contract §10: a DATA_DIR held by another process is exit code 1, as for the server.
+    process.exit(err instanceof DataDirInUseError ? 1 : 2)
   },
 )

@@ -12,6 +12,8 @@ export interface MessageContext {
   exemptUntil?: string | undefined
   traceLimit?: number | null | undefined
   massFraction?: number | undefined
+  /** The group's line inside a declared heading (HS_MAY_CONTAIN, HS_RESIDUAL_CAS_DECLARED, ARTICLE_MAY_CONTAIN). */
+  containedLine?: string | undefined
 }
 
 const DIRECTION_ZH: Record<Direction, string> = { import: '进口', export: '出口' }
@@ -66,6 +68,11 @@ export function reasonMessage(code: ReasonCode, c: MessageContext): Bilingual {
         zh: `${w.zh}与${g.zh}相关但不在禁止范围内，请核实具体物质。`,
       }
     case 'HS_MAY_CONTAIN':
+      if (c.containedLine)
+        return {
+          en: `${w.en} includes line ${c.containedLine}, where ${g.en} is classified, and the line declares no CAS number: declare the full code or CAS numbers, or check the goods.`,
+          zh: `${w.zh}包含${g.zh}所归入的子目${c.containedLine}，且该行未申报CAS号：请申报完整商品编码或CAS号，或查验货物。`,
+        }
       return {
         en: `${w.en} is a residual line where ${g.en} is classified, and the line declares no CAS number: declare CAS numbers or check the goods.`,
         zh: `${w.zh}为可归入${g.zh}的“其他”子目，且该行未申报CAS号：请补充CAS号或查验货物。`,
@@ -93,6 +100,11 @@ export function advisoryMessage(code: GroupAdvisoryCode, c: Omit<MessageContext,
   const g = c.group.names
   switch (code) {
     case 'ARTICLE_MAY_CONTAIN':
+      if (c.containedLine)
+        return {
+          en: `${w.en} includes line ${c.containedLine}, an article line where ${g.en} was used; articles may contain it.`,
+          zh: `${w.zh}包含曾使用${g.zh}的物品子目${c.containedLine}，物品中可能含有该物质。`,
+        }
       return {
         en: `${w.en} is an article heading where ${g.en} was used; articles may contain it.`,
         zh: `${w.zh}属于曾使用${g.zh}的物品类别，物品中可能含有该物质。`,
@@ -103,6 +115,11 @@ export function advisoryMessage(code: GroupAdvisoryCode, c: Omit<MessageContext,
         zh: `${w.zh}（${g.zh}）质量分数${c.massFraction}低于痕量限值${c.traceLimit}，视为非有意添加的痕量污染物。`,
       }
     case 'HS_RESIDUAL_CAS_DECLARED':
+      if (c.containedLine)
+        return {
+          en: `${w.en} includes line ${c.containedLine}, where ${g.en} may be classified; none of the declared CAS numbers is listed.`,
+          zh: `${w.zh}包含可归入${g.zh}的子目${c.containedLine}；申报的CAS号均未列入登记表。`,
+        }
       return {
         en: `${w.en} is a residual line where ${g.en} may be classified; none of the declared CAS numbers is listed.`,
         zh: `${w.zh}为可归入${g.zh}的“其他”子目；申报的CAS号均未列入登记表。`,

@@ -142,6 +142,14 @@ export const RegistryDocumentSchema = z
             message: parsed.message,
             params: { code: parsed.code },
           })
+        // The stored prefix is what the index and the diff key on: `2908.11` must not stand for other digits.
+        else if (parsed.digits !== rule.prefix)
+          ctx.addIssue({
+            code: 'custom',
+            path: at('hsRules', r, 'prefix'),
+            message: `HS prefix must be plain digits: write ${parsed.digits}, not ${rule.prefix}`,
+            params: { code: 'HS_FORMAT' },
+          })
         refs(rule.sources, 'hsRules', r, 'sources')
       })
       group.measures.forEach((measure, m) => {

@@ -120,6 +120,7 @@ class LineScreen {
     verdict: Verdict,
     matched: Matched,
     massFraction?: number,
+    containedLine?: string,
   ): void {
     if (!this.isNew(this.reasons, verdict.code, group, matched)) return
     const context: MessageContext = {
@@ -131,6 +132,7 @@ class LineScreen {
       exemptUntil: verdict.exemptUntil,
       traceLimit: undefined,
       massFraction,
+      containedLine,
     }
     this.reasons.push({
       code: verdict.code,
@@ -143,11 +145,27 @@ class LineScreen {
     })
   }
 
+  /** A residual line, or a heading that contains a group's lines (`containedLine`, for the message). */
+  residual(
+    group: RegistryGroup,
+    matched: Matched,
+    declaresNothing: boolean,
+    anyDeclaredCasListed: boolean,
+    containedLine?: string,
+  ): void {
+    const measure = this.measureOf(group)
+    if (!measure) return
+    if (declaresNothing) this.reason(group, measure, HS_MAY_CONTAIN, matched, undefined, containedLine)
+    else if (!anyDeclaredCasListed)
+      this.advisory('HS_RESIDUAL_CAS_DECLARED', group, matched, undefined, containedLine)
+  }
+
   advisory(
     code: GroupAdvisoryCode,
     group: RegistryGroup,
     matched: Matched,
     trace?: { traceLimit: number; massFraction: number },
+    containedLine?: string,
   ): void {
     if (!this.measureOf(group) || !this.isNew(this.advisories, code, group, matched)) return
     this.advisories.push({
@@ -163,6 +181,7 @@ class LineScreen {
         exemptUntil: undefined,
         traceLimit: trace?.traceLimit,
         massFraction: trace?.massFraction,
+        containedLine,
       }),
     })
   }
@@ -261,18 +280,33 @@ function screenHs(
     for (const hit of hits)
       if (!best.some((b) => b.group === hit.group && b.rule.kind === hit.rule.kind))
         best.push({ group: hit.group, rule: hit.rule, length })
-  if (best.length === 0) return
   const declaresNothing = line.casNumbers.length === 0 && line.components.length === 0
   for (const { group, rule, length } of best) {
     const matched: Matched = { field: 'hsCode', value: code, kind: HS_PREFIX_KIND[length]! }
     if (rule.kind === 'designates') s.listed(group, 'HS_DESIGNATES_SUBSTANCE', matched)
     else if (rule.kind === 'article') s.advisory('ARTICLE_MAY_CONTAIN', group, matched)
-    else if (!best.some((b) => b.group === group && b.rule.kind === 'designates')) {
-      const measure = s.measureOf(group)
-      if (!measure) continue
-      if (declaresNothing) s.reason(group, measure, HS_MAY_CONTAIN, matched)
-      else if (!anyDeclaredCasListed) s.advisory('HS_RESIDUAL_CAS_DECLARED', group, matched)
+    else if (!best.some((b) => b.group === group && b.rule.kind === 'designates'))
+      s.residual(group, matched, declaresNothing, anyDeclaredCasListed)
+  }
+  // A heading declared above a group's lines (2908 above 290811) may be those goods: it is a residual line
+  // for every group it contains, unless a line of the code itself already spoke for the group.
+  const within = snapshot.hs.linesWithin(code)
+  if (within.length === 0) return
+  const matched: Matched = { field: 'hsCode', value: code, kind: HS_PREFIX_KIND[code.length]! }
+  // Per group its shortest contained line, a substance line (designating or residual) before an article line.
+  const contained: HsHit[] = []
+  for (const { hits } of within)
+    for (const hit of hits) {
+      const i = contained.findIndex((c) => c.group === hit.group)
+      if (i < 0) contained.push(hit)
+      else if (contained[i]!.rule.kind === 'article' && hit.rule.kind !== 'article') contained[i] = hit
     }
+  for (const { group, rule } of contained) {
+    if (rule.kind === 'article') {
+      if (!best.some((b) => b.group === group))
+        s.advisory('ARTICLE_MAY_CONTAIN', group, matched, undefined, rule.prefix)
+    } else if (!best.some((b) => b.group === group && b.rule.kind !== 'article'))
+      s.residual(group, matched, declaresNothing, anyDeclaredCasListed, rule.prefix)
   }
 }
 

@@ -30,6 +30,31 @@ const Component = z.strictObject({
     .describe('share by mass in (0, 1]; absent = intentionally added'),
 })
 
+/**
+ * What the declaration says about the line's amount (contract §8): `kg` or a China customs unit code,
+ * 3 digits (`035` kilogram, `007` 个, `001` 台, …). Only kilograms are summed as kilograms; other units
+ * are reported as declared, never converted.
+ */
+const Quantity = z
+  .strictObject({
+    value: z.number().gt(0).max(1e15).describe('the declared amount, > 0'),
+    unit: z
+      .string()
+      .regex(/^(kg|[0-9]{3})$/, '`kg` or a 3-digit China customs unit code (`035` = kg)')
+      .describe('`kg` or a 3-digit China customs unit code (`035` = kg)'),
+  })
+  .meta({ id: 'Quantity' })
+
+const DeclaredValue = z
+  .strictObject({
+    amount: z.number().gte(0).max(1e15).describe('the declared total value of the line, >= 0'),
+    currency: z
+      .string()
+      .regex(/^([A-Z]{3}|[0-9]{3})$/, 'ISO 4217 letters (`USD`) or a 3-digit numeric code, kept as given')
+      .describe('ISO 4217 letters (`USD`); numeric codes (`502`) are kept as given'),
+  })
+  .meta({ id: 'DeclaredValue' })
+
 const Line = z.strictObject({
   lineNo: z.number().int().positive().max(1_000_000),
   hsCode: hsCode.describe('4, 6, 8, 10 or 13 digits with optional ".", space or "-" separators'),
@@ -37,6 +62,8 @@ const Line = z.strictObject({
   description: text(500).optional(),
   purpose: z.enum(PURPOSES).optional().describe('default commercial'),
   components: z.array(Component).max(50).optional(),
+  quantity: Quantity.optional(),
+  declaredValue: DeclaredValue.optional(),
 })
 
 export const ScreeningRequestSchema = z
@@ -53,6 +80,11 @@ export const ScreeningRequestSchema = z
         .string()
         .regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2 code, upper case')
         .optional(),
+      customsOffice: z
+        .string()
+        .regex(/^[0-9]{4}$/, '4 digits (关区代码)')
+        .optional()
+        .describe('关区代码 of the customs office where the declaration was lodged, 4 digits'),
     }),
     lines: z
       .array(Line)
@@ -110,4 +142,12 @@ export function prepareDeclaration(request: ScreeningRequest, asOf: string): Pre
       }
     }),
   }
+}
+
+/** Units that are kilograms: `kg` and China customs unit code `035` (千克). */
+const KILOGRAM_UNITS = new Set(['kg', '035'])
+
+/** The line's quantity in kilograms when it was declared in kilograms; null for any other unit. */
+export function kilogramsOf(quantity: { value: number; unit: string } | undefined): number | null {
+  return quantity && KILOGRAM_UNITS.has(quantity.unit) ? quantity.value : null
 }

@@ -1,4 +1,5 @@
 import { parseCas } from './cas.ts'
+import { parseHsPrefix } from './hs.ts'
 import { HsPrefixIndex } from './hs-prefix-index.ts'
 import { NameMatcher } from './name-matcher.ts'
 import type { RegistryCas, RegistryDocument, RegistryGroup, RegistryHsRule } from './registry-document.ts'
@@ -44,7 +45,11 @@ export function buildSnapshot(document: RegistryDocument, hash: string): Registr
       const parsed = parseCas(entry.number)
       if (parsed.ok) push(cas, parsed.cas, { group, entry })
     }
-    for (const rule of group.hsRules) hs.push([rule.prefix, { group, rule }])
+    // Versions stored before prefixes had to be plain digits may still carry separators.
+    for (const rule of group.hsRules) {
+      const parsed = parseHsPrefix(rule.prefix)
+      if (parsed.ok) hs.push([parsed.digits, { group, rule }])
+    }
     const listed = [
       group.names.zh,
       group.names.en,

@@ -9,6 +9,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import pg from 'pg'
 import { projectFile } from '../project-files.ts'
 import { copyOut } from './copy-out.ts'
+import { type LockOwner, lockDataDir } from './data-dir-lock.ts'
 import * as schema from './schema.ts'
 
 export const MIGRATIONS_FOLDER = projectFile('migrations')
@@ -33,6 +34,8 @@ export interface Database {
    * STDOUT stream).
    */
   copyOut?(statements: readonly string[]): AsyncGenerator<Buffer>
+  /** PGlite: the owner of a stale DATA_DIR lock this process took over (it died without releasing it). */
+  readonly staleLockOwner?: LockOwner | null
   close(): Promise<void>
 }
 
@@ -102,17 +105,33 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       close: () => pool.end(),
     }
   }
-  if (options.dataDir !== 'memory://') mkdirSync(options.dataDir, { recursive: true })
-  const client = await PGlite.create(options.dataDir === 'memory://' ? undefined : options.dataDir)
+  const inMemory = options.dataDir === 'memory://'
+  if (!inMemory) mkdirSync(options.dataDir, { recursive: true })
+  // Before PGlite touches the files: a second process must stop here, not after it read them (§10).
+  const lock = inMemory ? null : lockDataDir(options.dataDir)
+  let client: PGlite
+  try {
+    client = await PGlite.create(inMemory ? undefined : options.dataDir)
+  } catch (err) {
+    lock?.release()
+    throw err
+  }
   const db = drizzlePglite(client, { schema }) as unknown as Db
   return {
     db,
     driver: 'pglite',
+    staleLockOwner: lock?.tookOver ?? null,
     ping: async () => {
       await client.query('select 1')
     },
     migrate: () => migratePglite(drizzlePglite(client), { migrationsFolder: MIGRATIONS_FOLDER }),
-    close: () => client.close(),
+    close: async () => {
+      try {
+        await client.close()
+      } finally {
+        lock?.release()
+      }
+    },
   }
 }
 

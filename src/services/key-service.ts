@@ -24,6 +24,9 @@ export interface KeySummary {
 
 const hashSecret = (secret: string) => crypto.hash('sha256', secret, 'hex')
 
+/** A new API key secret: 192 random bits. */
+export const newSecret = () => `${SECRET_PREFIX}${randomBytes(24).toString('base64url')}`
+
 function summarize(row: typeof apiKeys.$inferSelect): KeySummary {
   return {
     id: row.id,
@@ -48,8 +51,9 @@ export class KeyService {
     name: string,
     actor: Principal,
     requestId: string | null = null,
+    /** A secret made beforehand (the bootstrap key is written to its file before it exists). */
+    secret = newSecret(),
   ): Promise<{ key: KeySummary; secret: string }> {
-    const secret = `${SECRET_PREFIX}${randomBytes(24).toString('base64url')}`
     const id = uuidv7()
     const key = await this.db.transaction(async (tx) => {
       const [row] = await tx
@@ -68,6 +72,11 @@ export class KeyService {
       return summarize(row!)
     })
     return { key, secret }
+  }
+
+  /** Whether any key was ever made, revoked ones included. */
+  async any(): Promise<boolean> {
+    return (await this.db.select({ id: apiKeys.id }).from(apiKeys).limit(1)).length > 0
   }
 
   async list(): Promise<KeySummary[]> {

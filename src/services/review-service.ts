@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, gte, lt } from 'drizzle-orm'
-import type { Db } from '../db/client.ts'
-import { reviewCases } from '../db/schema.ts'
+import type { Db, Tx } from '../db/client.ts'
+import { auditEvents, reviewCases, screenings } from '../db/schema.ts'
 import type { Principal } from './actor.ts'
 import { appendEvents } from './audit-log.ts'
 import { AppError, notFound } from './errors.ts'
@@ -105,6 +105,7 @@ export class ReviewService {
         throw new AppError(409, 'REVIEW_ALREADY_RESOLVED', `review case ${id} is already resolved`, {
           title: 'Conflict',
         })
+      if (resolution.outcome === 'ALLOW') await refuseAllowOverBlock(tx, row.screeningId)
       const [event] = await appendEvents(tx, [
         {
           action: 'review.resolved',
@@ -131,4 +132,27 @@ export class ReviewService {
       return toCase(updated!)
     })
   }
+}
+
+/**
+ * A review resolves the REVIEW lines only: a declaration whose screening has BLOCK lines stays BLOCK, so an
+ * ALLOW, which would read as a final ALLOW of the whole declaration, is refused naming those lines.
+ */
+async function refuseAllowOverBlock(tx: Tx, screeningId: string): Promise<void> {
+  const [screening] = await tx
+    .select({ decision: screenings.decision, payload: auditEvents.payload })
+    .from(screenings)
+    .innerJoin(auditEvents, eq(auditEvents.sequence, screenings.auditSequence))
+    .where(eq(screenings.id, screeningId))
+  if (screening?.decision !== 'BLOCK') return
+  const { lines } = (screening.payload as { response: { lines: { lineNo: number; decision: string }[] } })
+    .response
+  const blocked = lines.filter((l) => l.decision === 'BLOCK').map((l) => l.lineNo)
+  throw new AppError(
+    409,
+    'BLOCK_LINES_STAND',
+    `screening ${screeningId} blocks line ${blocked.join(', ')}; a review resolves only the REVIEW lines and ` +
+      'cannot make the declaration more lenient than its BLOCK lines: resolve with BLOCK',
+    { title: 'Conflict' },
+  )
 }

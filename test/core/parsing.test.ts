@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { casCheckDigit, parseCas } from '../../src/core/cas.ts'
 import { parseHsCode } from '../../src/core/hs.ts'
+import { kilogramsOf } from '../../src/core/screening-request.ts'
 import { foldText } from '../../src/core/text.ts'
 
 const validCas = fc
@@ -97,5 +98,15 @@ describe('text folding', () => {
     expect(foldText('ＤＥＣＡ－ＢＤＥ').text).toBe('decabde')
     expect(foldText('Deca BDE').text).toBe('decabde')
     expect(foldText('氯化石蜡－52').text).toBe('氯化石蜡52')
+  })
+})
+
+describe('kilograms of a declared quantity', () => {
+  it('counts kg and customs unit 035 as kilograms and nothing else', () => {
+    expect(kilogramsOf({ value: 12.5, unit: 'kg' })).toBe(12.5)
+    expect(kilogramsOf({ value: 3, unit: '035' })).toBe(3)
+    expect(kilogramsOf({ value: 3, unit: '036' })).toBeNull() // 克: reported apart, not converted
+    expect(kilogramsOf({ value: 3, unit: '007' })).toBeNull()
+    expect(kilogramsOf(undefined)).toBeNull()
   })
 })

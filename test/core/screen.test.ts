@@ -6,8 +6,9 @@ import {
   type ScreeningRequest,
   ScreeningRequestSchema,
 } from '../../src/core/screening-request.ts'
+import { buildSnapshot } from '../../src/core/snapshot.ts'
 import { OUTCOME_RANK } from '../../src/core/types.ts'
-import { seedSnapshot } from '../helpers/registry.ts'
+import { seedDocument, seedSnapshot } from '../helpers/registry.ts'
 
 type LineInput = ScreeningRequest['lines'][number]
 const snapshot = seedSnapshot()
@@ -284,5 +285,63 @@ describe('properties', () => {
         )
       }),
     )
+  })
+})
+
+describe('registry HS prefixes written with separators', () => {
+  it('a stored version whose prefix reads 2908.11 indexes the digits 290811, nothing else', () => {
+    const doc = seedDocument()
+    const pcp = doc.groups.find((g) => g.id === 'pcp')!
+    const rule = pcp.hsRules.find((r) => r.prefix === '290811')!
+    rule.prefix = '2908.11'
+    const dotted = buildSnapshot(doc, 'sha256:dotted')
+    const decide = (hsCode: string) =>
+      screenDeclaration(
+        prepareDeclaration(
+          ScreeningRequestSchema.parse({
+            declaration: { id: 't', direction: 'import' },
+            lines: [{ lineNo: 1, hsCode }],
+          }),
+          '2026-11-28',
+        ),
+        dotted,
+      ).lines[0]!
+    const pcpBlock = decide('2908.11.00')
+    expect(pcpBlock.decision).toBe('BLOCK')
+    expect(pcpBlock.reasons).toContainEqual(
+      expect.objectContaining({ code: 'HS_DESIGNATES_SUBSTANCE', substanceId: 'pcp' }),
+    )
+    const wood = decide('4403.12.81.10')
+    expect(wood.reasons.filter((r) => r.substanceId === 'pcp' && r.outcome === 'BLOCK')).toEqual([])
+  })
+})
+
+describe("a heading that contains a group's lines", () => {
+  it.each([
+    ['2908', 'pcp', '2908'],
+    ['3824', 'sccp', '3824'],
+    ['2909', 'decabde', '2909'],
+  ])('%s declared alone is HS_MAY_CONTAIN (REVIEW) for %s', (hsCode, id, line) => {
+    const result = screen({ hsCode })
+    expect(result.decision).toBe('REVIEW')
+    const reason = result.reasons.find((r) => r.substanceId === id)
+    expect(reason).toMatchObject({
+      code: 'HS_MAY_CONTAIN',
+      outcome: 'REVIEW',
+      matched: { field: 'hsCode', kind: `hs-prefix-${reason?.matched.value.length}` },
+    })
+    expect(reason!.message.en).toMatch(new RegExp(`includes line ${line}\\d+`))
+  })
+  it('with an unlisted CAS declared it is the residual advisory, as for a residual line', () => {
+    const result = screen({ hsCode: '2908', casNumbers: ['108-95-2'] })
+    expect(result.decision).toBe('ALLOW')
+    expect(advisories(result)).toContain('HS_RESIDUAL_CAS_DECLARED:pcp')
+  })
+  it('with a listed CAS the CAS decides', () => {
+    expect(screen({ hsCode: '2908', casNumbers: ['87-86-5'] }).decision).toBe('BLOCK')
+  })
+  it('a full code under a designating line still blocks, once', () => {
+    const result = screen({ hsCode: '2908110000' })
+    expect(codes(result)).toEqual(['HS_DESIGNATES_SUBSTANCE:pcp'])
   })
 })

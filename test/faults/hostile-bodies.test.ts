@@ -87,6 +87,7 @@ const PATHS: (string | number)[][] = [
   ['declaration', 'direction'],
   ['declaration', 'date'],
   ['declaration', 'tradeCountry'],
+  ['declaration', 'customsOffice'],
   ['declaration', '__proto__'],
   ['lines'],
   ['lines', 0],
@@ -97,6 +98,9 @@ const PATHS: (string | number)[][] = [
   ['lines', 0, 'description'],
   ['lines', 0, 'purpose'],
   ['lines', 0, 'components'],
+  ['lines', 0, 'quantity'],
+  ['lines', 0, 'quantity', 'unit'],
+  ['lines', 0, 'declaredValue'],
   ['lines', 0, 'constructor'],
   ['extra'],
 ]

@@ -86,6 +86,19 @@ describe('registry versions', () => {
       'HS_FORMAT',
     ],
     [
+      'HS prefix written with separators',
+      (d: ReturnType<typeof next>) => {
+        const pcp = d.groups.find((g) => g.id === 'pcp')!
+        pcp.hsRules.find((r) => r.prefix === '290811')!.prefix = '2908.11'
+      },
+      (d: ReturnType<typeof next>) => {
+        const g = d.groups.findIndex((x) => x.id === 'pcp')
+        const r = d.groups[g]!.hsRules.findIndex((x) => x.prefix === '290811')
+        return `/groups/${g}/hsRules/${r}/prefix`
+      },
+      'HS_FORMAT',
+    ],
+    [
       'duplicate id',
       (d: ReturnType<typeof next>) => {
         d.groups[1]!.id = 'decabde'
@@ -114,7 +127,8 @@ describe('registry versions', () => {
     mutate(doc)
     const res = await post('/v1/registry/versions', doc, 'admin')
     expect(res.statusCode).toBe(422)
-    expect(res.json().errors).toContainEqual(expect.objectContaining({ path, code }))
+    const pointer = typeof path === 'string' ? path : path(next())
+    expect(res.json().errors).toContainEqual(expect.objectContaining({ path: pointer, code }))
   })
 
   it('imports, diffs, activates without restart, and re-screens', async () => {
@@ -264,6 +278,48 @@ describe('review queue', () => {
     expect(
       (await get(`/v1/reviews?status=resolved`)).json().items.map((c: { id: string }) => c.id),
     ).toContain(open.id)
+  })
+
+  it('a declaration with BLOCK lines never ends ALLOW: 409, the case stays open; BLOCK resolves it', async () => {
+    const screening = (
+      await post('/v1/screenings', {
+        declaration: { id: 'REV-BLOCK', direction: 'import', date: '2026-11-28' },
+        lines: [
+          { lineNo: 1, hsCode: '2908110000' },
+          { lineNo: 2, hsCode: '3916909000', description: '十溴二苯醚' },
+        ],
+      })
+    ).json()
+    expect(screening.decision).toBe('BLOCK')
+    expect(screening.lines.map((l: { decision: string }) => l.decision)).toEqual(['BLOCK', 'REVIEW'])
+    const { reviewId } = (await get(`/v1/screenings/${screening.screeningId}`)).json()
+    expect(reviewId).toEqual(expect.any(String))
+
+    const allow = await post(`/v1/reviews/${reviewId}/resolve`, {
+      outcome: 'ALLOW',
+      reasonCode: 'LAB_REPORT_ABSENT',
+      note: '检测报告显示未检出十溴二苯醚',
+    })
+    expect(allow.statusCode).toBe(409)
+    expect(allow.headers['content-type']).toContain('application/problem+json')
+    expect(allow.json()).toMatchObject({
+      code: 'BLOCK_LINES_STAND',
+      detail: expect.stringContaining('line 1'),
+    })
+    expect((await get(`/v1/reviews/${reviewId}`)).json()).toMatchObject({ status: 'open', resolution: null })
+    expect((await get(`/v1/screenings/${screening.screeningId}`)).json().disposition).toBeNull()
+
+    const block = await post(`/v1/reviews/${reviewId}/resolve`, {
+      outcome: 'BLOCK',
+      reasonCode: 'OTHER',
+      note: '第1项为五氯苯酚，整票不予放行',
+    })
+    expect(block.statusCode).toBe(200)
+    const stored = (await get(`/v1/screenings/${screening.screeningId}`)).json()
+    expect(stored).toMatchObject({
+      decision: 'BLOCK',
+      disposition: { outcome: 'BLOCK', reasonCode: 'OTHER' },
+    })
   })
 
   it('requires a note and a known reason code; screeners and auditors may not resolve', async () => {

@@ -161,6 +161,34 @@ describe('POST /v1/screenings', () => {
     ],
     [
       {
+        declaration: { id: 'x', direction: 'import', customsOffice: '720' },
+        lines: [
+          {
+            lineNo: 1,
+            hsCode: '2908',
+            quantity: { value: 0, unit: 'KGS' },
+            declaredValue: { amount: -1, currency: 'usd' },
+          },
+          {
+            lineNo: 2,
+            hsCode: '2908',
+            quantity: { value: 5 },
+            declaredValue: { amount: 1, currency: 'USD', x: 1 },
+          },
+        ],
+      },
+      [
+        '/declaration/customsOffice',
+        '/lines/0/quantity/value',
+        '/lines/0/quantity/unit',
+        '/lines/0/declaredValue/amount',
+        '/lines/0/declaredValue/currency',
+        '/lines/1/quantity/unit',
+        '/lines/1/declaredValue/x',
+      ],
+    ],
+    [
+      {
         declaration: { id: 'x', direction: 'import' },
         lines: Array.from({ length: 101 }, (_, i) => ({ lineNo: i + 1, hsCode: '2908' })),
       },
@@ -186,6 +214,41 @@ describe('POST /v1/screenings', () => {
     const after = (await t.app.inject({ url: '/v1/audit/verify', headers: await t.auth('auditor') })).json()
       .checked
     expect(after).toBe(before)
+  })
+
+  it('accepts quantities, declared values and the customs office, and stores them with the request', async () => {
+    const request = {
+      declaration: { id: 'Q-1', direction: 'import', customsOffice: '7201', tradeCountry: 'VN' },
+      lines: [
+        {
+          lineNo: 1,
+          hsCode: '290811',
+          casNumbers: ['87-86-5'],
+          quantity: { value: 1250.5, unit: '035' },
+          declaredValue: { amount: 3100, currency: 'USD' },
+        },
+        {
+          lineNo: 2,
+          hsCode: '3824999999',
+          quantity: { value: 12, unit: '007' },
+          declaredValue: { amount: 0, currency: '142' },
+        },
+        { lineNo: 3, hsCode: '2909300000', quantity: { value: 2, unit: 'kg' } },
+      ],
+    }
+    const res = await post(request)
+    expect(res.statusCode).toBe(200)
+    const auditor = await t.auth('auditor')
+    const exported = await t.app.inject({
+      url: '/v1/audit/events?action=screening.created',
+      headers: auditor,
+    })
+    const event = exported.body
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .find((e) => e.subject.screeningId === res.json().screeningId)
+    expect(event.payload.request).toEqual(request)
   })
 
   it('names the CAS check digit problem with its code', async () => {

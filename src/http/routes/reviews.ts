@@ -74,7 +74,11 @@ export async function reviewRoutes(app: App, { reviews }: Services) {
         tags: ['reviews'],
         summary: 'Close a review case with a final ALLOW or BLOCK',
         description:
-          'Recorded as a `review.resolved` audit event linked to the screening; a second resolution is 409.',
+          'Recorded as a `review.resolved` audit event linked to the screening; a second resolution is 409 ' +
+          "`REVIEW_ALREADY_RESOLVED`. A review resolves the screening's REVIEW lines only, and the " +
+          "resolution becomes the screening's `disposition`, its final outcome: when the screening also has " +
+          'BLOCK lines, the declaration stays blocked, so `outcome: ALLOW` is refused with 409 ' +
+          '`BLOCK_LINES_STAND` (naming those lines; the case stays open) and only BLOCK closes the case.',
         params: z.object({ id: Uuid }),
         body: z.strictObject({
           outcome: z.enum(['ALLOW', 'BLOCK']),
