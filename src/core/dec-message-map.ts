@@ -85,6 +85,13 @@ export function mapDecMessage(rootName: string, root: XmlNode): MapResult {
 
   const declarant = field('TradeCoScc') || field('TradeName')
   const tradeCountry = field('TradeCountry')
+  const customsOffice = field('CustomMaster')
+  if (customsOffice && !/^\d{4}$/.test(customsOffice))
+    errors.push({
+      path: `${headPath}/CustomMaster`,
+      code: 'INVALID_FORMAT',
+      message: `CustomMaster "${customsOffice}" is not a 4-digit customs office code`,
+    })
 
   const seenLineNo = new Map<number, number>()
   const lines: ScreeningRequest['lines'] = []
@@ -112,6 +119,8 @@ export function mapDecMessage(rootName: string, root: XmlNode): MapResult {
     const stuff = value('Stuff')
     const read = extractDeclarationElements(gModel, stuff)
     const description = [value('GName'), value('DeclGoodsEname'), gModel, stuff].filter(Boolean).join(' ')
+    const quantity = quantityOf(value, path, errors)
+    const declaredValue = declaredValueOf(value, path, errors)
     if (lineNo === undefined || hsCode === undefined) return
     lines.push({
       lineNo,
@@ -121,6 +130,8 @@ export function mapDecMessage(rootName: string, root: XmlNode): MapResult {
       // The message carries no laboratory-purpose flag; an officer resolves lab cases in review.
       purpose: 'commercial',
       components: read.components,
+      ...(quantity ? { quantity } : {}),
+      ...(declaredValue ? { declaredValue } : {}),
     })
     extracted.push(read)
   })
@@ -135,6 +146,7 @@ export function mapDecMessage(rootName: string, root: XmlNode): MapResult {
         ...(date ? { date } : {}),
         ...(declarant ? { declarant } : {}),
         ...(tradeCountry ? { tradeCountry } : {}),
+        ...(customsOffice ? { customsOffice } : {}),
       },
       lines,
     },
@@ -239,6 +251,74 @@ function commodityCode(
     return undefined
   }
   return parsed.digits
+}
+
+const DECIMAL = /^\d{1,15}(?:\.\d{1,9})?$/
+const UNIT_CODE = /^\d{3}$/
+
+/**
+ * The line's amount (contract §8): 法定第一数量 `FirstQty`/`FirstUnit`, else the declared `GQty`/`GUnit`
+ * (a pair counts when both are written and the quantity is not 0). Units stay as declared.
+ */
+function quantityOf(
+  value: (name: string) => string | undefined,
+  path: string,
+  errors: FieldError[],
+): { value: number; unit: string } | undefined {
+  for (const [qty, unit] of [
+    ['FirstQty', 'FirstUnit'],
+    ['GQty', 'GUnit'],
+  ] as const) {
+    const amount = value(qty)
+    const code = value(unit)
+    if (!amount || !code || (DECIMAL.test(amount) && Number(amount) === 0)) continue
+    if (!DECIMAL.test(amount)) {
+      errors.push({
+        path: `${path}/${qty}`,
+        code: 'INVALID_FORMAT',
+        message: `${qty} "${amount}" is not a decimal`,
+      })
+      return undefined
+    }
+    if (!UNIT_CODE.test(code)) {
+      errors.push({
+        path: `${path}/${unit}`,
+        code: 'INVALID_FORMAT',
+        message: `${unit} "${code}" is not a 3-digit unit code`,
+      })
+      return undefined
+    }
+    return { value: Number(amount), unit: code }
+  }
+  return undefined
+}
+
+/** `DeclTotal` in `TradeCurr` (letters, or an older numeric code kept as given), when both are written. */
+function declaredValueOf(
+  value: (name: string) => string | undefined,
+  path: string,
+  errors: FieldError[],
+): { amount: number; currency: string } | undefined {
+  const total = value('DeclTotal')
+  const currency = value('TradeCurr')
+  if (!total || !currency) return undefined
+  if (!DECIMAL.test(total)) {
+    errors.push({
+      path: `${path}/DeclTotal`,
+      code: 'INVALID_FORMAT',
+      message: `DeclTotal "${total}" is not a decimal`,
+    })
+    return undefined
+  }
+  if (!/^(?:[A-Z]{3}|\d{3})$/.test(currency)) {
+    errors.push({
+      path: `${path}/TradeCurr`,
+      code: 'INVALID_FORMAT',
+      message: `TradeCurr "${currency}" is not an ISO 4217 code (USD) or a 3-digit numeric code`,
+    })
+    return undefined
+  }
+  return { amount: Number(total), currency }
 }
 
 /** `yyyyMMdd` → `yyyy-MM-dd` when it is a real date in 1900–2100. */

@@ -102,6 +102,7 @@ describe('reading a DecMessage', () => {
         date: '2026-11-28',
         declarant: '91450103MA5L654321',
         tradeCountry: 'VNM',
+        customsOffice: '7201',
       },
       lines: [
         {
@@ -137,6 +138,63 @@ describe('reading a DecMessage', () => {
     const fromSign = ok(message({ head: { SeqNo: '', TradeCoScc: '' } })).request.declaration
     expect(fromSign.id).toBe('CLIENT-1')
     expect(fromSign.declarant).toBe('南宁市某塑胶制品有限公司')
+  })
+
+  it('fills quantity from FirstQty/FirstUnit, else GQty/GUnit, the value from DeclTotal/TradeCurr (contract §8)', () => {
+    const { lines } = ok(
+      message({
+        lines: [
+          {
+            FirstQty: '20000',
+            FirstUnit: '035',
+            GQty: '800',
+            GUnit: '122',
+            DeclTotal: '37000.50',
+            TradeCurr: 'USD',
+          },
+          {
+            GNo: '2',
+            FirstQty: '0',
+            FirstUnit: '035',
+            GQty: '40000',
+            GUnit: '007',
+            DeclTotal: '4500',
+            TradeCurr: '502',
+          },
+          { GNo: '3', FirstQty: '', GQty: '', DeclTotal: '', TradeCurr: 'USD' },
+        ],
+      }),
+    ).request
+    expect(lines[0]).toMatchObject({
+      quantity: { value: 20000, unit: '035' },
+      declaredValue: { amount: 37000.5, currency: 'USD' },
+    })
+    expect(lines[1]).toMatchObject({
+      quantity: { value: 40000, unit: '007' },
+      declaredValue: { amount: 4500, currency: '502' },
+    })
+    expect(lines[2]).not.toHaveProperty('quantity')
+    expect(lines[2]).not.toHaveProperty('declaredValue')
+  })
+
+  it('refuses quantities, values and offices it cannot read, naming the element', () => {
+    const result = read(
+      message({
+        head: { CustomMaster: '72O1' },
+        lines: [
+          { FirstQty: '2,000', FirstUnit: '035', DeclTotal: 'USD 50', TradeCurr: 'USD' },
+          { GNo: '2', GQty: '5', GUnit: 'KG', TradeCurr: 'dollar', DeclTotal: '5' },
+        ],
+      }),
+    )
+    expect(result).toMatchObject({ ok: false, status: 422 })
+    expect(result.ok ? [] : result.errors!.map((e) => `${e.path} ${e.code}`)).toEqual([
+      '/DecMessage/DecHead/CustomMaster INVALID_FORMAT',
+      '/DecMessage/DecLists/DecList[1]/FirstQty INVALID_FORMAT',
+      '/DecMessage/DecLists/DecList[1]/DeclTotal INVALID_FORMAT',
+      '/DecMessage/DecLists/DecList[2]/GUnit INVALID_FORMAT',
+      '/DecMessage/DecLists/DecList[2]/TradeCurr INVALID_FORMAT',
+    ])
   })
 
   it('reads export messages and leaves the date to the service when IEDate is empty', () => {

@@ -141,7 +141,10 @@ describe('POST /v1/screenings with a DecMessage', () => {
       sql`select payload from audit_events where sequence = ${res.json().audit.sequence}`,
     )
     const payload = (typeof event!.payload === 'string' ? JSON.parse(event!.payload) : event!.payload) as {
-      request: { declaration: { id: string } }
+      request: {
+        declaration: { id: string; customsOffice?: string }
+        lines: { quantity?: unknown; declaredValue?: unknown }[]
+      }
       message: { format: string; encoding: string; sha256: string; text: string }
       response: { screeningId: string }
     }
@@ -151,6 +154,12 @@ describe('POST /v1/screenings with a DecMessage', () => {
     expect(iconv.encode(payload.message.text, 'gbk').equals(gbk)).toBe(true)
     expect(payload.message.text).toContain('钛白粉')
     expect(payload.request.declaration.id).toBe(res.json().declarationId)
+    // Contract §8's fields, filled from the message.
+    expect(payload.request.declaration.customsOffice).toBe('7206')
+    expect(payload.request.lines[0]).toMatchObject({
+      quantity: { value: 25000, unit: '035' },
+      declaredValue: { amount: 62500, currency: 'USD' },
+    })
     expect(payload.response.screeningId).toBe(res.json().screeningId)
   })
 
