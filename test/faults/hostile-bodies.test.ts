@@ -388,7 +388,7 @@ describe('DecMessage attacks against a real server process (dec-message.md §6)'
       422,
     ],
     ['a 51-line declaration', lines(51), 422],
-    ['1,000 DecList elements', lines(1_000).slice(0, 1_000_000), 400],
+    ['1,000 DecList elements', lines(1_000), 422],
     [
       'a megabyte of unclosed CDATA sections and ampersands',
       withElement('GName', '<![CDATA[&'.repeat(100_000)),
