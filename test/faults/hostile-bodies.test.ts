@@ -396,7 +396,7 @@ describe('DecMessage attacks against a real server process (dec-message.md §6)'
     ],
     ['a megabyte of comment openings', withElement('GName', '<!--'.repeat(250_000)), 400],
     ['a megabyte of unclosed start tags', withElement('GName', '<a '.repeat(330_000)), 400],
-    ['an element name of a megabyte', `<DecMessage><${'a'.repeat(1_000_000)}/></DecMessage>`, 400],
+    ['an element name of a megabyte', `<DecMessage><${'a'.repeat(1_000_000)}/></DecMessage>`, 422],
   ]
 
   it('each is refused at a cost under a second of CPU, without expansion, and writes nothing', async () => {
@@ -415,25 +415,28 @@ describe('DecMessage attacks against a real server process (dec-message.md §6)'
         const eventsBefore = await checked()
         const before = processCost(pid)
         const report: string[] = []
-        for (const [name, body, status] of attacks) {
-          const start = processCost(pid)
-          const res = await fetch(`${server.baseUrl}/v1/screenings`, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${keys.screener}`, 'content-type': 'application/xml' },
-            body,
-          })
-          const cost = processCost(pid)
-          const problem = (await res.json()) as { code: string }
-          report.push(
-            `${name}: ${res.status} ${problem.code}, ${((cost.cpu - start.cpu) * 1000).toFixed(0)} ms CPU`,
-          )
-          expect(res.status, name).toBe(status)
-          expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/)
-          // The server's whole CPU time for the request, in 10 ms clock ticks.
-          expect(cost.cpu - start.cpu, name).toBeLessThan(1)
+        try {
+          for (const [name, body, status] of attacks) {
+            const start = processCost(pid)
+            const res = await fetch(`${server.baseUrl}/v1/screenings`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${keys.screener}`, 'content-type': 'application/xml' },
+              body,
+            })
+            const cost = processCost(pid)
+            const problem = (await res.json()) as { code: string }
+            report.push(
+              `${name}: ${res.status} ${problem.code}, ${((cost.cpu - start.cpu) * 1000).toFixed(0)} ms CPU`,
+            )
+            expect(res.status, name).toBe(status)
+            expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/)
+            // The server's whole CPU time for the request, in 10 ms clock ticks.
+            expect(cost.cpu - start.cpu, name).toBeLessThan(1)
+          }
+        } finally {
+          console.info(report.join('\n'))
         }
         const after = processCost(pid)
-        console.info(report.join('\n'))
         console.info(
           `peak RSS ${(before.peakRss / 2 ** 20).toFixed(0)} → ${(after.peakRss / 2 ** 20).toFixed(0)} MiB`,
         )
