@@ -14,7 +14,7 @@ import {
 import { buildSnapshot, type RegistrySnapshot } from '../src/core/snapshot.ts'
 import type { PreparedDeclaration } from '../src/core/types.ts'
 
-const seed = JSON.parse(readFileSync('registry/versions/2024.1.json', 'utf8')) as RegistryDocument
+const seed = JSON.parse(readFileSync('registry/versions/2025.1.json', 'utf8')) as RegistryDocument
 const fixtures = (
   JSON.parse(readFileSync('test/fixtures/declarations/cases.json', 'utf8')) as { request: unknown }[]
 ).map((f) => ScreeningRequestSchema.parse(f.request))
@@ -134,4 +134,30 @@ console.log(
   `  grown registry (${grown.groups.length} groups, ${large.names.size} names): ${fmt(largeRate)} lines/s   snapshot build ${(t2 - t1).toFixed(1)} ms`,
 )
 console.log(`  ratio grown/seeded: ${(largeRate / smallRate).toFixed(2)}`)
+
+// The name matcher alone (issue 21 item 3 added exclusions, edge and Chinese rules): CPU time per
+// description over the everyday corpus the precision test screens.
+const descriptions = (
+  JSON.parse(readFileSync('test/fixtures/descriptions/everyday.json', 'utf8')) as { text: string }[]
+).map((d) => d.text)
+function matcherRate(snapshot: RegistrySnapshot, seconds: number): number {
+  let found = 0
+  let done = 0
+  const cpu = process.cpuUsage()
+  const until = performance.now() + seconds * 1000
+  while (performance.now() < until)
+    for (let k = 0; k < 20; k++)
+      for (const text of descriptions) {
+        found += snapshot.names.find(text).length
+        done++
+      }
+  const used = process.cpuUsage(cpu)
+  if (found < 0) console.log(found)
+  return (used.user + used.system) / done
+}
+matcherRate(small, 1)
+const perDescription = median(Array.from({ length: 5 }, () => matcherRate(small, 1)))
+console.log(
+  `  name matcher: ${perDescription.toFixed(2)} µs per description (${descriptions.length} everyday descriptions, median of 5)`,
+)
 console.log(`  heap used: ${fmt(process.memoryUsage().heapUsed / 1024 / 1024)} MiB`)

@@ -1,6 +1,7 @@
 /**
  * Writes registry/versions/2024.1.json from the fact sheet (registry/sources/registry-facts.json) and the
- * policy (registry/sources/registry-policy.md). The output is the reviewed, committed document; this script
+ * policy (registry/sources/registry-policy.md), and 2025.1 from 2024.1 and the later facts
+ * (registry/sources/registry-updates-2025.json, see scripts/registry-2025.ts). The output is the reviewed, committed document; this script
  * only records how it was derived. Run: npx tsx scripts/build-seed-registry.ts
  */
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -9,6 +10,7 @@ import {
   RegistryDocumentSchema,
   type RegistryGroup,
 } from '../src/core/registry-document.ts'
+import { build2025 } from './registry-2025.ts'
 
 interface FactCas {
   number: string
@@ -565,3 +567,7 @@ const doc: RegistryDocument = {
 const checked = RegistryDocumentSchema.parse(doc)
 writeFileSync('registry/versions/2024.1.json', `${JSON.stringify(checked, null, 2)}\n`)
 console.log(`wrote registry/versions/2024.1.json: ${checked.groups.length} groups`)
+
+const next = RegistryDocumentSchema.parse(build2025(checked, 'registry/sources/registry-updates-2025.json'))
+writeFileSync('registry/versions/2025.1.json', `${JSON.stringify(next, null, 2)}\n`)
+console.log(`wrote registry/versions/2025.1.json: ${next.groups.length} groups`)

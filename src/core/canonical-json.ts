@@ -25,3 +25,10 @@ export function canonicalObject(members: Readonly<Record<string, string>>): stri
   const keys = Object.keys(members).sort()
   return `{${keys.map((k) => `${JSON.stringify(k)}:${members[k]}`).join(',')}}`
 }
+
+/** Each member of an object as canonical JSON, for `canonicalObject` to compose with other members. */
+export function canonicalMembers(value: Readonly<Record<string, unknown>>): Record<string, string> {
+  const members: Record<string, string> = {}
+  for (const key of Object.keys(value)) if (value[key] !== undefined) members[key] = canonicalJson(value[key])
+  return members
+}

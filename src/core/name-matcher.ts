@@ -1,3 +1,4 @@
+import { continuesChemicalName, extendsNumeral, isCjk } from './name-rules.ts'
 import {
   foldPattern,
   isKeptAt,
@@ -10,6 +11,11 @@ import {
 export interface NamePattern<T> {
   name: string
   value: T
+  /**
+   * `name` (default): found unless a longer name or an excluded word covers it. `context`: a word that only
+   * qualifies other matches; it neither hides nor is hidden by names.
+   */
+  role?: 'name' | 'context'
 }
 
 export interface NameMatch<T> {
@@ -20,10 +26,31 @@ export interface NameMatch<T> {
   end: number
 }
 
+/** What must surround a Latin end of a pattern: nothing, a word edge, or a word edge or letter/digit change. */
+enum Edge {
+  None = 0,
+  Strict = 1,
+  Loose = 2,
+}
+enum Role {
+  Name = 0,
+  Context = 1,
+  Excluded = 2,
+}
 interface Compiled<T> {
   folded: string
-  wholeToken: boolean
-  pattern: NamePattern<T>
+  left: Edge
+  right: Edge
+  role: Role
+  /** Chinese rules 3 and 4 of name-rules.ts apply at this end. */
+  cjkStart: boolean
+  cjkEnd: boolean
+  pattern: NamePattern<T> | undefined
+}
+
+function edgeAt(folded: string, index: number, short: boolean): Edge {
+  if (!isLatinAlnum(folded.charCodeAt(index))) return Edge.None
+  return short ? Edge.Strict : Edge.Loose
 }
 
 /** A pattern's output at a folded end offset, before its token edges are checked. */
@@ -60,11 +87,18 @@ export class NameMatcher<T> {
   private codes = new Uint16Array(512)
   private separated = new Uint8Array(513)
 
-  constructor(patterns: Iterable<NamePattern<T>>) {
+  /**
+   * `excluded`: words that contain or overlap names without meaning them (name-rules.ts); a name inside
+   * or across the edge of one is not found.
+   */
+  constructor(patterns: Iterable<NamePattern<T>>, excluded: Iterable<string> = []) {
     const next: Map<number, number>[] = [new Map()]
     const outputs: number[][] = [[]]
-    for (const pattern of patterns) {
-      const folded = foldPattern(pattern.name)
+    const all: { name: string; pattern: NamePattern<T> | undefined }[] = []
+    for (const pattern of patterns) all.push({ name: pattern.name, pattern })
+    for (const name of excluded) all.push({ name, pattern: undefined })
+    for (const { name, pattern } of all) {
+      const folded = foldPattern(name)
       if (folded.length === 0) continue
       let node = 0
       for (let i = 0; i < folded.length; i++) {
@@ -79,7 +113,18 @@ export class NameMatcher<T> {
         node = child
       }
       outputs[node]!.push(this.patterns.length)
-      this.patterns.push({ folded, wholeToken: needsWholeToken(folded), pattern })
+      const short = needsWholeToken(folded)
+      const role =
+        pattern === undefined ? Role.Excluded : pattern.role === 'context' ? Role.Context : Role.Name
+      this.patterns.push({
+        folded,
+        left: edgeAt(folded, 0, short),
+        right: edgeAt(folded, folded.length - 1, short),
+        role,
+        cjkStart: role === Role.Name && isCjk(folded.charCodeAt(0)),
+        cjkEnd: role === Role.Name && isCjk(folded.charCodeAt(folded.length - 1)),
+        pattern,
+      })
     }
 
     let edges = 0
@@ -114,8 +159,9 @@ export class NameMatcher<T> {
     this.outputs = outputs
   }
 
+  /** Names and context words (excluded words not counted). */
   get size(): number {
-    return this.patterns.length
+    return this.patterns.filter((p) => p.role !== Role.Excluded).length
   }
 
   private child(node: number, c: number): number {
@@ -194,7 +240,7 @@ export class NameMatcher<T> {
     return candidates ? { candidates, length } : NOTHING_FOUND
   }
 
-  /** Keeps whole-token names only where they stand alone, and drops names inside longer ones. */
+  /** Applies the edge rules of name-rules.ts, then drops names inside longer names or excluded words. */
   private confirm({ candidates, length }: Scan): NameMatch<T>[] {
     const { codes, separated } = this
     const isEdge = (index: number) =>
@@ -202,18 +248,54 @@ export class NameMatcher<T> {
       index >= length ||
       separated[index] === 1 ||
       !(isLatinAlnum(codes[index - 1]!) && isLatinAlnum(codes[index]!))
-    const found: NameMatch<T>[] = []
+    const isDigit = (c: number) => c >= 48 && c <= 57
+    const fits = (edge: Edge, index: number, right: boolean) => {
+      if (edge === Edge.None || isEdge(index)) return true
+      if (edge === Edge.Strict) return false
+      if (isDigit(codes[index - 1]!) !== isDigit(codes[index]!)) return true
+      // A plural: `Aroclors`, `chlorinated paraffins`.
+      return right && codes[index] === 115 && isEdge(index + 1)
+    }
+    const found: { compiled: Compiled<T>; start: number; end: number }[] = []
     for (const { id, end } of candidates) {
       const compiled = this.patterns[id]!
       const start = end - compiled.folded.length
-      if (compiled.wholeToken && !(isEdge(start) && isEdge(end))) continue
-      found.push({ name: compiled.pattern.name, value: compiled.pattern.value, start, end })
+      if (!fits(compiled.left, start, false) || !fits(compiled.right, end, true)) continue
+      if (
+        compiled.cjkEnd &&
+        end < length &&
+        separated[end] === 0 &&
+        continuesChemicalName(codes[end - 1]!, codes[end]!)
+      )
+        continue
+      if (
+        compiled.cjkStart &&
+        start > 0 &&
+        separated[start] === 0 &&
+        extendsNumeral(codes[start - 1]!, codes[start]!)
+      )
+        continue
+      found.push({ compiled, start, end })
     }
-    return found.filter(
-      (m) =>
-        !found.some(
-          (o) => o !== m && o.start <= m.start && o.end >= m.end && o.end - o.start > m.end - m.start,
-        ),
-    )
+    const result: NameMatch<T>[] = []
+    for (const m of found) {
+      const { role, pattern } = m.compiled
+      if (role === Role.Excluded) continue
+      if (
+        role === Role.Name &&
+        found.some(
+          (o) =>
+            o !== m &&
+            o.compiled.role !== Role.Context &&
+            (o.compiled.role === Role.Excluded
+              ? // An excluded word hides a name it overlaps, unless it lies inside the name.
+                o.start < m.end && o.end > m.start && !(m.start <= o.start && o.end <= m.end)
+              : o.start <= m.start && o.end >= m.end && o.end - o.start > m.end - m.start),
+        )
+      )
+        continue
+      result.push({ name: pattern!.name, value: pattern!.value, start: m.start, end: m.end })
+    }
+    return result
   }
 }

@@ -36,12 +36,24 @@ function index(doc: RegistryDocument) {
   const hsRules: Keyed = new Map()
   const measures: Keyed = new Map()
   const json = (v: unknown) => JSON.stringify(v)
+  // A key names an entry by what tells it apart; two entries that still share one are numbered in document
+  // order rather than letting the later hide the earlier (a diff that shows nothing must mean no change).
+  const put = (map: Keyed, key: string, value: unknown) => {
+    let unique = key
+    for (let n = 2; map.has(unique); n++) unique = `${key}#${n}`
+    map.set(unique, json(value))
+  }
   for (const g of doc.groups) {
     const { cas, hsRules: rules, measures: ms, ...rest } = g as RegistryGroup
-    groups.set(g.id, json(rest))
-    for (const c of cas) identifiers.set(`${g.id}/cas/${c.number}`, json(c))
-    for (const r of rules) hsRules.set(`${g.id}/hs/${r.prefix}/${r.kind}`, json(r))
-    for (const m of ms) measures.set(`${g.id}/${m.type}/${m.validFrom}`, json(m))
+    put(groups, g.id, rest)
+    for (const c of cas) put(identifiers, `${g.id}/cas/${c.number}`, c)
+    for (const r of rules) put(hsRules, `${g.id}/hs/${r.prefix}/${r.kind}`, r)
+    for (const m of ms)
+      put(
+        measures,
+        `${g.id}/${m.type}/${[...m.directions].sort().join('+')}/${m.validFrom}..${m.validTo ?? ''}`,
+        m,
+      )
   }
   return { groups, identifiers, hsRules, measures }
 }

@@ -64,6 +64,11 @@ const Group = z.strictObject({
     year: z.number().int().min(2001).max(2100),
     decision: z.string().nullable(),
     decisionConfirmed: z.boolean(),
+    exemptions: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('the specific exemptions and acceptable purposes of the Stockholm listing, with their marks'),
+    sources: sourceKeys.optional(),
   }),
   traceLimit: z
     .number()
@@ -76,6 +81,24 @@ const Group = z.strictObject({
   hsRules: z.array(HsRule),
   measures: z.array(Measure).min(1),
   notes: z.string().optional(),
+  nameSources: z
+    .array(z.strictObject({ names: z.array(z.string().min(1)).min(1), sources: sourceKeys }))
+    .optional()
+    .describe('where each name comes from: every name listed here must be one of the group’s names'),
+  contextNames: z
+    .array(
+      z.strictObject({
+        names: z.array(z.string().min(1)).min(1),
+        otherMeaning: z.string().min(1).describe('the everyday sense that makes the name ambiguous in trade'),
+        context: z
+          .array(z.string().min(1))
+          .min(1)
+          .describe('words that, in the same description, make the name a chemical mention'),
+        sources: sourceKeys,
+      }),
+    )
+    .optional()
+    .describe('ambiguous abbreviations (PCB: printed circuit board) that count only beside a context word'),
   sources: sourceKeys,
 })
 
@@ -113,6 +136,30 @@ export const RegistryDocumentSchema = z
         })
       seenGroups.set(group.id, g)
       refs(group.sources, 'sources')
+      if (group.listing.sources) refs(group.listing.sources, 'listing', 'sources')
+      const names = new Set([
+        group.names.zh,
+        group.names.en,
+        ...group.abbreviations,
+        ...group.synonyms,
+        ...group.tradeNames,
+        ...group.reviewNames,
+      ])
+      group.nameSources?.forEach((entry, n) => {
+        entry.names.forEach((name, k) => {
+          if (!names.has(name))
+            ctx.addIssue({
+              code: 'custom',
+              path: at('nameSources', n, 'names', k),
+              message: `${name} is not a name of group ${group.id}`,
+              params: { code: 'UNKNOWN_REFERENCE' },
+            })
+        })
+        refs(entry.sources, 'nameSources', n, 'sources')
+      })
+      group.contextNames?.forEach((entry, n) => {
+        refs(entry.sources, 'contextNames', n, 'sources')
+      })
       const seenCas = new Set<string>()
       group.cas.forEach((cas, c) => {
         const parsed = parseCas(cas.number)

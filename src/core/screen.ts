@@ -238,12 +238,21 @@ function screenLine(
   screenHs(s, line, snapshot, anyDeclaredCasListed)
 
   if (line.description) {
-    // The longest name found per group, in order of first appearance.
+    // The longest name found per group, in order of first appearance; an ambiguous abbreviation counts only
+    // beside a context word of its group.
     const found: { name: string; length: number; group: RegistryGroup }[] = []
-    for (const m of snapshot.names.find(line.description)) {
+    const matches = snapshot.names.find(line.description)
+    for (const m of matches) {
+      const hit = m.value
+      if (hit.role === 'context') continue
+      if (
+        hit.role === 'ambiguous' &&
+        !matches.some((c) => c.value.role === 'context' && c.value.group === hit.group)
+      )
+        continue
       const length = m.end - m.start
-      const previous = found.find((f) => f.group === m.value.group)
-      if (!previous) found.push({ name: m.name, length, group: m.value.group })
+      const previous = found.find((f) => f.group === hit.group)
+      if (!previous) found.push({ name: m.name, length, group: hit.group })
       else if (length > previous.length) {
         previous.name = m.name
         previous.length = length

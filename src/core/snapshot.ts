@@ -1,7 +1,9 @@
+import { canonicalJson } from './canonical-json.ts'
 import { parseCas } from './cas.ts'
 import { parseHsPrefix } from './hs.ts'
 import { HsPrefixIndex } from './hs-prefix-index.ts'
-import { NameMatcher } from './name-matcher.ts'
+import { NameMatcher, type NamePattern } from './name-matcher.ts'
+import { NOT_POP_WORDS } from './name-rules.ts'
 import type { RegistryCas, RegistryDocument, RegistryGroup, RegistryHsRule } from './registry-document.ts'
 
 export interface CasHit {
@@ -15,6 +17,24 @@ export interface HsHit {
 export interface NameHit {
   group: RegistryGroup
   reviewOnly: boolean
+  /**
+   * `name`: counts on its own. `ambiguous`: an abbreviation with an everyday sense (PCB); counts only when a
+   * `context` word of the same group is in the same description. `context`: never a finding itself.
+   */
+  role: 'name' | 'ambiguous' | 'context'
+}
+
+/**
+ * What answers quote from the registry, as JSON text escaped once per snapshot instead of once per line
+ * (see answer-json.ts).
+ */
+export interface SnapshotJson {
+  /** The answer's `registry` member: `{"hash":…,"version":…}`. */
+  readonly registry: string
+  /** By group id, the members every reason and advisory of that group ends with: `"substance":…,"substanceId":…`. */
+  readonly groupTail: ReadonlyMap<string, string>
+  /** A legal basis's text → its JSON string. */
+  readonly legalBasis: ReadonlyMap<string, string>
 }
 
 /** The active registry, indexed once per activation and never mutated: screenings share it freely. */
@@ -27,13 +47,16 @@ export interface RegistrySnapshot {
   readonly cas: ReadonlyMap<string, readonly CasHit[]>
   readonly hs: HsPrefixIndex<HsHit>
   readonly names: NameMatcher<NameHit>
+  readonly json: SnapshotJson
 }
 
 export function buildSnapshot(document: RegistryDocument, hash: string): RegistrySnapshot {
   const groups = new Map<string, RegistryGroup>()
   const cas = new Map<string, CasHit[]>()
   const hs: [string, HsHit][] = []
-  const names: { name: string; value: NameHit }[] = []
+  const names: NamePattern<NameHit>[] = []
+  const groupTail = new Map<string, string>()
+  const legalBasis = new Map<string, string>()
   const push = <K, V>(map: Map<K, V[]>, key: K, value: V) => {
     const list = map.get(key)
     if (list) list.push(value)
@@ -41,6 +64,11 @@ export function buildSnapshot(document: RegistryDocument, hash: string): Registr
   }
   for (const group of document.groups) {
     groups.set(group.id, group)
+    groupTail.set(
+      group.id,
+      `"substance":${canonicalJson(group.names)},"substanceId":${JSON.stringify(group.id)}`,
+    )
+    for (const m of group.measures) legalBasis.set(m.legalBasis, JSON.stringify(m.legalBasis))
     for (const entry of group.cas) {
       const parsed = parseCas(entry.number)
       if (parsed.ok) push(cas, parsed.cas, { group, entry })
@@ -57,8 +85,16 @@ export function buildSnapshot(document: RegistryDocument, hash: string): Registr
       ...group.synonyms,
       ...group.tradeNames,
     ]
-    for (const name of new Set(listed)) names.push({ name, value: { group, reviewOnly: false } })
-    for (const name of new Set(group.reviewNames)) names.push({ name, value: { group, reviewOnly: true } })
+    for (const name of new Set(listed))
+      names.push({ name, value: { group, reviewOnly: false, role: 'name' } })
+    for (const name of new Set(group.reviewNames))
+      names.push({ name, value: { group, reviewOnly: true, role: 'name' } })
+    for (const entry of group.contextNames ?? []) {
+      for (const name of entry.names)
+        names.push({ name, value: { group, reviewOnly: false, role: 'ambiguous' } })
+      for (const name of entry.context)
+        names.push({ name, role: 'context', value: { group, reviewOnly: false, role: 'context' } })
+    }
   }
   return {
     version: document.version,
@@ -67,6 +103,7 @@ export function buildSnapshot(document: RegistryDocument, hash: string): Registr
     groups,
     cas,
     hs: new HsPrefixIndex(hs),
-    names: new NameMatcher(names),
+    names: new NameMatcher(names, NOT_POP_WORDS),
+    json: { registry: canonicalJson({ version: document.version, hash }), groupTail, legalBasis },
   }
 }

@@ -22,11 +22,11 @@ export interface Services {
 
 let nomenclature: Nomenclature | undefined
 
-/** Wires the services over an open, migrated database and loads the active registry (seeding it once). */
+/** Wires the services over an open, migrated database and loads the active registry (bringing in the bundled versions). */
 export async function createServices(database: Database, config: Config): Promise<Services> {
   nomenclature ??= Nomenclature.load()
   const registry = new RegistryService(database.db)
-  await registry.seedIfEmpty(SYSTEM_ACTOR)
+  await registry.seedBundled(SYSTEM_ACTOR)
   await registry.refresh()
   const committer = new GroupCommitter(database.db, {
     flushMs: config.AUDIT_FLUSH_MS,

@@ -1,19 +1,22 @@
 import crypto from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { desc, eq, sql } from 'drizzle-orm'
-import type { AuditActor } from '../core/audit-chain.ts'
+import { desc, eq } from 'drizzle-orm'
+import type { AuditActor, UnsealedEvent } from '../core/audit-chain.ts'
 import { canonicalJson } from '../core/canonical-json.ts'
 import { type RegistryDocument, RegistryDocumentSchema } from '../core/registry-document.ts'
 import { buildSnapshot, type RegistrySnapshot } from '../core/snapshot.ts'
 import { toFieldErrors } from '../core/validation-errors.ts'
-import { type Db, queryRows } from '../db/client.ts'
+import type { Db } from '../db/client.ts'
 import { registryVersions } from '../db/schema.ts'
 import { projectFile } from '../project-files.ts'
 import { appendEvents, lockChain } from './audit-log.ts'
 import { AppError, notFound, validationFailed } from './errors.ts'
 
-export const SEED_VERSION = '2024.1'
-const SEED_FILE = projectFile('registry', 'versions', `${SEED_VERSION}.json`)
+/** The registry versions shipped in `registry/versions/`, oldest first. */
+export const BUNDLED_VERSIONS = ['2024.1', '2025.1'] as const
+/** The version a fresh install activates. */
+export const CURRENT_VERSION = '2025.1'
+const bundledFile = (version: string) => projectFile('registry', 'versions', `${version}.json`)
 
 export function documentHash(document: RegistryDocument): string {
   return `sha256:${crypto.hash('sha256', canonicalJson(document), 'hex')}`
@@ -21,7 +24,7 @@ export function documentHash(document: RegistryDocument): string {
 
 /** Parses an uploaded document; every problem is reported at once, as JSON pointers into the document. */
 export function parseRegistryDocument(input: unknown): RegistryDocument {
-  const parsed = RegistryDocumentSchema.safeParse(input)
+  const parsed = RegistryDocumentSchema.safeParse(input, { reportInput: true })
   if (!parsed.success)
     throw validationFailed(toFieldErrors(parsed.error.issues), 'the registry document is invalid')
   return parsed.data
@@ -71,44 +74,66 @@ export class RegistryService {
     return this.snapshot
   }
 
-  /** Imports and activates the bundled first version when the database has no registry yet. */
-  async seedIfEmpty(actor: AuditActor): Promise<void> {
-    const document = parseRegistryDocument(JSON.parse(readFileSync(SEED_FILE, 'utf8')))
-    const hash = documentHash(document)
+  /**
+   * Brings the bundled versions into the database. A fresh install gets all of them and the newest
+   * active. An installation that already has a registry gets the versions it lacks imported INACTIVE:
+   * its active version stays in force until an admin reads the diff and the impact report and activates
+   * the new one (`POST /v1/registry/versions/{v}/activate`). Versions are immutable: one already stored
+   * under a bundled version's name is left as it is.
+   */
+  async seedBundled(actor: AuditActor): Promise<void> {
+    const bundled = BUNDLED_VERSIONS.map((version) => {
+      const document = parseRegistryDocument(JSON.parse(readFileSync(bundledFile(version), 'utf8')))
+      return { document, hash: documentHash(document) }
+    })
     await this.db.transaction(async (tx) => {
       // The chain lock also orders seeding between processes that start together.
       await lockChain(tx)
-      const [existing] = await queryRows<{ n: number }>(
-        tx,
-        sql`select count(*)::int as n from registry_versions`,
-      )
-      if (existing && existing.n > 0) return
-      await tx.insert(registryVersions).values({
-        version: document.version,
-        contentHash: hash,
-        document,
-        createdBy: actor,
-        active: true,
-        activatedAt: new Date(),
-        activatedBy: actor,
-      })
-      const subject = { registryVersion: document.version }
-      await appendEvents(tx, [
-        {
+      const stored = await tx
+        .select({ version: registryVersions.version, active: registryVersions.active })
+        .from(registryVersions)
+      const fresh = stored.length === 0
+      const active = stored.find((row) => row.active)?.version ?? null
+      const missing = bundled.filter((b) => !stored.some((row) => row.version === b.document.version))
+      if (missing.length === 0) return
+      const events: UnsealedEvent[] = []
+      for (const { document, hash } of missing) {
+        const activate = fresh && document.version === CURRENT_VERSION
+        await tx.insert(registryVersions).values({
+          version: document.version,
+          contentHash: hash,
+          document,
+          createdBy: actor,
+          active: activate,
+          ...(activate ? { activatedAt: new Date(), activatedBy: actor } : {}),
+        })
+        const subject = { registryVersion: document.version }
+        events.push({
           action: 'registry.imported',
           actor,
           subject,
           registryVersion: document.version,
-          payload: { hash, seeded: true },
-        },
-        {
-          action: 'registry.activated',
-          actor,
-          subject,
-          registryVersion: document.version,
-          payload: { hash, previous: null },
-        },
-      ])
+          payload: fresh
+            ? { hash, seeded: true, active: activate }
+            : {
+                hash,
+                seeded: true,
+                active: false,
+                upgrade: true,
+                keptActive: active,
+                note: `bundled with this release and imported inactive: ${active ?? 'no version'} stays active until an admin reads the diff and impact report of ${document.version} and activates it`,
+              },
+        })
+        if (activate)
+          events.push({
+            action: 'registry.activated',
+            actor,
+            subject,
+            registryVersion: document.version,
+            payload: { hash, previous: null },
+          })
+      }
+      await appendEvents(tx, events)
     })
   }
 

@@ -1,7 +1,8 @@
 import crypto from 'node:crypto'
 import { and, desc, eq, gte, lt } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
-import { canonicalJson, canonicalObject } from '../core/canonical-json.ts'
+import { answerLinesJson } from '../core/answer-json.ts'
+import { canonicalJson, canonicalMembers, canonicalObject } from '../core/canonical-json.ts'
 import type { ReceivedMessage } from '../core/dec-message.ts'
 import { type Extracted, unreadableCasAdvisory } from '../core/declaration-elements.ts'
 import { screenDeclaration } from '../core/screen.ts'
@@ -14,7 +15,7 @@ import { auditEvents, reviewCases, screenings } from '../db/schema.ts'
 import type { Principal } from './actor.ts'
 import { AppError, notFound, unavailable } from './errors.ts'
 import type { CommitItem, GroupCommitter, StageRows } from './group-commit.ts'
-import type { Nomenclature } from './nomenclature.ts'
+import { type Nomenclature, UNDESCRIBED_HS_JSON } from './nomenclature.ts'
 import type { RegistryService } from './registry-service.ts'
 
 export interface ScreeningLine {
@@ -45,6 +46,18 @@ export interface Disposition {
   note: string
   decidedBy: { keyId: string | null; name: string; role: string }
   decidedAt: string
+}
+
+/**
+ * A screening as the route sends it. The body is the answer's canonical JSON (RFC 8785), built from the same
+ * member texts as the audit payload that was hashed and stored, plus `audit`: serialised once, validated by
+ * the tests against the OpenAPI document rather than at run time.
+ */
+export interface ScreeningAnswer {
+  body: string
+  decision: Outcome
+  registryVersion: string
+  lines: number
 }
 
 export interface StoredScreening extends ScreeningResponse {
@@ -84,6 +97,8 @@ type PendingScreening = {
   id: string
   input: ScreenInput
   response: Omit<ScreeningResponse, 'audit'>
+  /** The response's members as canonical JSON, each serialised once: the payload's and the body's text. */
+  members: Record<string, string>
   hash: string
   canonicalRequest: string
   reviewLines: { lineNo: number; reasons: Reason[] }[]
@@ -107,7 +122,7 @@ export class ScreeningService {
   ) {}
 
   /** Screens, stores and audits in one commit; answers only once that commit is durable. */
-  async screen(input: ScreenInput): Promise<{ response: ScreeningResponse; replayed: boolean }> {
+  async screen(input: ScreenInput): Promise<{ answer: ScreeningAnswer; replayed: boolean }> {
     const snapshot = this.registry.current()
     if (!snapshot) throw unavailable('no registry version is active')
     const canonicalRequest = canonicalJson(input.request)
@@ -127,7 +142,7 @@ export class ScreeningService {
     try {
       if (idemKey) {
         const replay = await this.replay(input, hash)
-        if (replay) return { response: replay, replayed: true }
+        if (replay) return { answer: replay, replayed: true }
       }
       const pending = this.decide(input, snapshot, hash, canonicalRequest)
       let event: Awaited<ReturnType<GroupCommitter['submit']>>
@@ -137,12 +152,12 @@ export class ScreeningService {
         if (idemKey && isUniqueViolation(err)) {
           // Another process stored the same key first.
           const replay = await this.replay(input, hash)
-          if (replay) return { response: replay, replayed: true }
+          if (replay) return { answer: replay, replayed: true }
         }
         throw unavailable('the decision could not be stored durably; no decision was made', err)
       }
       return {
-        response: { ...pending.response, audit: { sequence: event.sequence, hash: event.hash } },
+        answer: answer(pending.response, pending.members, { sequence: event.sequence, hash: event.hash }),
         replayed: false,
       }
     } finally {
@@ -150,7 +165,7 @@ export class ScreeningService {
     }
   }
 
-  private async replay(input: ScreenInput, hash: string): Promise<ScreeningResponse | null> {
+  private async replay(input: ScreenInput, hash: string): Promise<ScreeningAnswer | null> {
     const [row] = await this.db
       .select({ ...storedAnswer, requestHash: screenings.requestHash })
       .from(screenings)
@@ -163,7 +178,11 @@ export class ScreeningService {
       )
     if (!row) return null
     if (row.requestHash !== hash) throw idempotencyConflict(false)
-    return answerOf(row)
+    const { response } = row.payload as ScreeningPayload
+    return answer(response, canonicalMembers(response), {
+      sequence: Number(row.sequence),
+      hash: row.auditHash,
+    })
   }
 
   private decide(
@@ -176,9 +195,11 @@ export class ScreeningService {
     const prepared = prepareDeclaration(input.request, asOf)
     const result = screenDeclaration(prepared, snapshot)
     const id = uuidv7()
+    const hsTails: string[] = []
     const lines: ScreeningLine[] = result.lines.map((line, i) => {
       const digits = prepared.lines[i]!.hsDigits
       const described = this.nomenclature.describe(digits)
+      hsTails.push(described?.json ?? UNDESCRIBED_HS_JSON)
       const extracted = input.decMessage?.extracted[i]
       return {
         lineNo: line.lineNo,
@@ -205,10 +226,17 @@ export class ScreeningService {
       lines,
       ...(input.rescreenOf ? { rescreenOf: input.rescreenOf } : {}),
     }
+    // The lines and the registry are written from fragments prepared once per snapshot and nomenclature.
+    const { lines: _lines, registry: _registry, ...scalars } = response
+    const members = {
+      ...canonicalMembers(scalars),
+      registry: snapshot.json.registry,
+      lines: answerLinesJson(lines, snapshot.json, hsTails),
+    }
     const reviewLines = lines
       .filter((l) => l.decision === 'REVIEW')
       .map((l) => ({ lineNo: l.lineNo, reasons: l.reasons.filter((r) => r.outcome === 'REVIEW') }))
-    return { id, input, response, hash, canonicalRequest, reviewLines }
+    return { id, input, response, members, hash, canonicalRequest, reviewLines }
   }
 
   private commitItem(p: PendingScreening): ScreeningCommitItem {
@@ -233,7 +261,7 @@ export class ScreeningService {
         canonicalPayload: canonicalObject({
           request: p.canonicalRequest,
           ...(message ? { message: canonicalJson(message) } : {}),
-          response: canonicalJson(p.response),
+          response: canonicalObject(p.members),
         }),
       },
       stage: stageScreenings,
@@ -308,7 +336,7 @@ export class ScreeningService {
   }
 
   /** Screens a stored declaration again, on the active registry and the same as-of date. */
-  async rescreen(id: string, actor: Principal, requestId: string): Promise<ScreeningResponse> {
+  async rescreen(id: string, actor: Principal, requestId: string): Promise<ScreeningAnswer> {
     const [row] = await this.db
       .select({ payload: auditEvents.payload, asOf: screenings.asOf })
       .from(screenings)
@@ -319,15 +347,15 @@ export class ScreeningService {
     // A DecMessage screening is screened again from its mapped request; what was read from GModel and
     // Stuff (and any unreadable CAS token) comes along, so the officer still sees it.
     const extracted = stored.response.lines.map((line) => line.extracted)
-    const { response } = await this.screen({
+    const { answer } = await this.screen({
       request: stored.request,
       actor,
       requestId,
       rescreenOf: id,
       asOf: row.asOf,
-      decMessage: extracted.every((e) => e !== undefined) && extracted.length > 0 ? { extracted } : undefined,
+      decMessage: extracted.length > 0 && extracted.every((e) => e !== undefined) ? { extracted } : undefined,
     })
-    return response
+    return answer
   }
 }
 
@@ -371,6 +399,20 @@ const storedAnswer = {
   auditHash: auditEvents.hash,
 }
 
+/** The answer sent for a stored or new screening: its members' canonical JSON with `audit` added. */
+function answer(
+  response: Omit<ScreeningResponse, 'audit'>,
+  members: Record<string, string>,
+  audit: ScreeningResponse['audit'],
+): ScreeningAnswer {
+  return {
+    body: canonicalObject({ ...members, audit: canonicalJson(audit) }),
+    decision: response.decision,
+    registryVersion: response.registry.version,
+    lines: response.lines.length,
+  }
+}
+
 function answerOf(row: { payload: unknown; sequence: number; auditHash: string }): ScreeningResponse {
   const { response } = row.payload as ScreeningPayload
   return { ...response, audit: { sequence: Number(row.sequence), hash: row.auditHash } }
@@ -403,6 +445,8 @@ const stageScreenings: StageRows = (items) => {
         requestHash: hash,
         rescreenOf: input.rescreenOf ?? null,
         auditSequence: event.sequence,
+        // One time per screening: the answer's, which lists show and `from`/`to` filter on.
+        createdAt: new Date(response.decidedAt),
       })),
     ),
     insertRowsSql(

@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { NameMatcher } from '../../src/core/name-matcher.ts'
+import { continuesChemicalName, extendsNumeral } from '../../src/core/name-rules.ts'
 import {
   foldPattern,
   foldText,
@@ -25,27 +26,54 @@ const NAMES = [
 ]
 
 /** The definition the automaton must agree with: every occurrence of every folded name, checked one by one. */
-function naiveFind(text: string, names: string[]) {
+function naiveFind(text: string, names: string[], excluded: string[] = []) {
   const folded = foldText(text)
+  const t = folded.text
+  const latin = (i: number) => isLatinAlnum(t.charCodeAt(i))
   const edge = (i: number) =>
-    i <= 0 ||
-    i >= folded.text.length ||
-    folded.separatedBefore[i] === 1 ||
-    !(isLatinAlnum(folded.text.charCodeAt(i - 1)) && isLatinAlnum(folded.text.charCodeAt(i)))
-  const found: { name: string; start: number; end: number }[] = []
-  for (const name of names) {
-    const needle = foldPattern(name)
-    for (let at = folded.text.indexOf(needle); at >= 0; at = folded.text.indexOf(needle, at + 1)) {
-      const end = at + needle.length
-      if (needsWholeToken(needle) && !(edge(at) && edge(end))) continue
-      found.push({ name, start: at, end })
-    }
+    i <= 0 || i >= t.length || folded.separatedBefore[i] === 1 || !(latin(i - 1) && latin(i))
+  const digit = (i: number) => /[0-9]/.test(t[i]!)
+  const fits = (needle: string, at: number, end: number) => {
+    const short = needsWholeToken(needle)
+    const ok = (i: number, right: boolean) =>
+      edge(i) || (!short && (digit(i - 1) !== digit(i) || (right && t[i] === 's' && edge(i + 1))))
+    const left = !isLatinAlnum(needle.charCodeAt(0)) || ok(at, false)
+    const rightOk = !isLatinAlnum(needle.charCodeAt(needle.length - 1)) || ok(end, true)
+    return left && rightOk
   }
+  const occurrences = (list: string[]) =>
+    list.flatMap((name) => {
+      const needle = foldPattern(name)
+      const out: { name: string; start: number; end: number }[] = []
+      for (let at = t.indexOf(needle); at >= 0; at = t.indexOf(needle, at + 1)) {
+        const end = at + needle.length
+        if (!fits(needle, at, end)) continue
+        const cjk = (c: number) => c >= 0x4e00 && c <= 0x9fff
+        if (
+          cjk(needle.charCodeAt(needle.length - 1)) &&
+          end < t.length &&
+          folded.separatedBefore[end] !== 1 &&
+          continuesChemicalName(t.charCodeAt(end - 1), t.charCodeAt(end))
+        )
+          continue
+        if (
+          cjk(needle.charCodeAt(0)) &&
+          at > 0 &&
+          folded.separatedBefore[at] !== 1 &&
+          extendsNumeral(t.charCodeAt(at - 1), t.charCodeAt(at))
+        )
+          continue
+        out.push({ name, start: at, end })
+      }
+      return out
+    })
+  const found = occurrences(names)
+  const blocks = occurrences(excluded)
   return found.filter(
     (m) =>
       !found.some(
         (o) => o !== m && o.start <= m.start && o.end >= m.end && o.end - o.start > m.end - m.start,
-      ),
+      ) && !blocks.some((b) => b.start < m.end && b.end > m.start && !(m.start <= b.start && b.end <= m.end)),
   )
 }
 
@@ -89,6 +117,64 @@ describe('name matcher', () => {
         expect(sorted(got)).toEqual(sorted(naiveFind(text, NAMES)))
         // Order of first appearance: by end offset.
         for (let i = 1; i < got.length; i++) expect(got[i]!.end).toBeGreaterThanOrEqual(got[i - 1]!.end)
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
+  const CN_NAMES = ['七氯', '七氯化萘', '五氯苯', '五氯苯酚', '林丹', '硫丹', 'Aroclor', 'heptachlor', 'PCB']
+  const EXCLUDED = ['森林', '丹参', '五氯苯胺']
+  const cn = new NameMatcher(
+    CN_NAMES.map((name) => ({ name, value: name })),
+    EXCLUDED,
+  )
+
+  it('applies the Chinese rules: longest name, excluded words, chemical continuation, numerals', () => {
+    const names = (text: string) => cn.find(text).map((m) => m.name)
+    expect(names('森林丹参 饮片')).toEqual([])
+    expect(names('七氯化萘 标准品')).toEqual(['七氯化萘'])
+    expect(names('五氯苯胺 99%')).toEqual([])
+    expect(names('五氯苯甲酸')).toEqual([])
+    expect(names('十七氯代烷')).toEqual([])
+    expect(names('七氯丙烷')).toEqual([])
+    expect(names('五氯苯 原药，林丹乳油')).toEqual(['五氯苯', '林丹'])
+    expect(names('五氯苯酚钠')).toEqual(['五氯苯酚'])
+    expect(names('硫丹35%乳油')).toEqual(['硫丹'])
+  })
+
+  it('keeps Latin names whole at their Latin ends, with plurals and model numbers', () => {
+    const names = (text: string) => cn.find(text).map((m) => m.name)
+    expect(names('heptachloronaphthalene')).toEqual([])
+    expect(names('heptachlor epoxide')).toEqual(['heptachlor'])
+    expect(names('Aroclor1254 transformer fluid')).toEqual(['Aroclor'])
+    expect(names('used Aroclors')).toEqual(['Aroclor'])
+    expect(names('Aroclorite')).toEqual([])
+    expect(names('PCBA assembly')).toEqual([])
+  })
+
+  it('agrees with a one-name-at-a-time search on Chinese and Latin text with excluded words', () => {
+    const piece = fc.oneof(
+      fc.constantFrom(
+        ...CN_NAMES,
+        ...EXCLUDED,
+        '十',
+        '化',
+        '胺',
+        '萘',
+        '丹',
+        '森',
+        ' ',
+        's',
+        '1254',
+        'o',
+        'A',
+      ),
+      fc.string({ maxLength: 2, unit: 'binary' }),
+    )
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 10 }), (pieces) => {
+        const text = pieces.join('')
+        expect(sorted(cn.find(text))).toEqual(sorted(naiveFind(text, CN_NAMES, EXCLUDED)))
       }),
       { numRuns: 3000 },
     )

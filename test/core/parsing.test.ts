@@ -4,6 +4,7 @@ import { casCheckDigit, parseCas } from '../../src/core/cas.ts'
 import { parseHsCode } from '../../src/core/hs.ts'
 import { kilogramsOf } from '../../src/core/screening-request.ts'
 import { foldText } from '../../src/core/text.ts'
+import { findUtf8Fault } from '../../src/core/utf8.ts'
 
 const validCas = fc
   .tuple(fc.integer({ min: 10, max: 9_999_999 }), fc.integer({ min: 0, max: 99 }))
@@ -108,5 +109,42 @@ describe('kilograms of a declared quantity', () => {
     expect(kilogramsOf({ value: 3, unit: '036' })).toBeNull() // 克: reported apart, not converted
     expect(kilogramsOf({ value: 3, unit: '007' })).toBeNull()
     expect(kilogramsOf(undefined)).toBeNull()
+  })
+})
+
+describe('UTF-8 faults', () => {
+  it('agrees with a fatal TextDecoder and names an offset where decoding the prefix first fails', () => {
+    const fatal = new TextDecoder('utf-8', { fatal: true })
+    const bytes = fc.oneof(
+      fc.uint8Array({ maxLength: 40 }),
+      fc.string({ unit: 'binary', maxLength: 20 }).map((s) => new Uint8Array(Buffer.from(s, 'utf8'))),
+    )
+    fc.assert(
+      fc.property(bytes, (b) => {
+        let valid = true
+        try {
+          fatal.decode(b)
+        } catch {
+          valid = false
+        }
+        const fault = findUtf8Fault(b)
+        expect(fault === null).toBe(valid)
+        if (fault) {
+          // Everything before the fault decodes; the fault's own sequence does not.
+          expect(() => fatal.decode(b.subarray(0, fault.offset))).not.toThrow()
+          expect(() => fatal.decode(b.subarray(fault.offset))).toThrow()
+        }
+      }),
+      { numRuns: 5000 },
+    )
+  })
+  it.each([
+    [[0x7b, 0xb6, 0xcc], 1, false],
+    [[0xc0, 0x80], 0, false],
+    [[0xed, 0xa0, 0x80], 0, false],
+    [[0xf4, 0x90, 0x80, 0x80], 0, false],
+    [[0x41, 0xe7, 0x9f], 1, true],
+  ])('%j faults at %i', (bytes, offset, truncated) => {
+    expect(findUtf8Fault(new Uint8Array(bytes))).toMatchObject({ offset, truncated })
   })
 })

@@ -152,7 +152,7 @@ describe('registry document JSON Schema', () => {
     const validate = new Ajv2020({ strict: false }).compile(
       JSON.parse(readFileSync(REGISTRY_SCHEMA_PATH, 'utf8')),
     )
-    for (const file of readdirSync('registry/versions')) {
+    for (const file of readdirSync('registry/versions').filter((f) => f.endsWith('.json'))) {
       const document = JSON.parse(readFileSync(`registry/versions/${file}`, 'utf8'))
       expect(validate(document), `${file}: ${JSON.stringify(validate.errors)}`).toBe(true)
     }

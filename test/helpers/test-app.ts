@@ -5,6 +5,7 @@ import { type Config, loadConfig } from '../../src/config.ts'
 import { openRuntime, type Runtime } from '../../src/runtime.ts'
 import type { Role } from '../../src/services/actor.ts'
 import { cliActor } from '../../src/services/actor.ts'
+import { openApiViolation } from './openapi-responses.ts'
 
 export const usingPostgres = Boolean(process.env.DATABASE_URL)
 
@@ -43,7 +44,9 @@ export async function createTestApp(env: Record<string, string> = {}, logger?: u
     ...env,
   })
   const runtime = await openRuntime(config)
-  const app = await buildApp({ config, services: runtime.services, loggerInstance: logger as never })
+  const app = checkingResponses(
+    await buildApp({ config, services: runtime.services, loggerInstance: logger as never }),
+  )
   const keys = new Map<Role, string>()
   const key = async (role: Role, name = `${role}-test`) => {
     const { secret } = await runtime.services.keys.create(role, name, cliActor())
@@ -70,4 +73,32 @@ export async function createTestApp(env: Record<string, string> = {}, logger?: u
     },
     dropDatabase: () => db.drop(),
   }
+}
+
+/**
+ * The app with `inject` checking every response against openapi/openapi.json (see openapi-responses.ts):
+ * a response that breaks its description fails the test that received it. The callback form and a chain
+ * built without options stay unchecked; the tests use neither.
+ */
+function checkingResponses<T extends Pick<TestApp['app'], 'inject'>>(app: T): T {
+  const inject = app.inject.bind(app) as (...args: unknown[]) => unknown
+  app.inject = ((...args: unknown[]) => {
+    const result = inject(...args)
+    // With options and no callback, light-my-request answers with a thenable Chain, not a Promise.
+    if (args.length !== 1 || typeof (result as PromiseLike<unknown>)?.then !== 'function') return result
+    return Promise.resolve(result as ReturnType<T['inject']>).then(
+      (res: Awaited<ReturnType<T['inject']>>) => {
+        const violation = openApiViolation({
+          method: res.raw.req.method ?? 'GET',
+          url: res.raw.req.url ?? '/',
+          statusCode: res.statusCode,
+          contentType: res.headers['content-type'] as string | undefined,
+          body: res.body,
+        })
+        if (violation) throw new Error(`response breaks openapi/openapi.json: ${violation}`)
+        return res
+      },
+    )
+  }) as T['inject']
+  return app
 }

@@ -49,7 +49,7 @@ describe('health', () => {
     expect((await t.app.inject({ url: '/health/live' })).json()).toEqual({ status: 'ok' })
     const ready = await t.app.inject({ url: '/health/ready' })
     expect(ready.statusCode).toBe(200)
-    expect(ready.json()).toMatchObject({ status: 'ok', registryVersion: '2024.1' })
+    expect(ready.json()).toMatchObject({ status: 'ok', registryVersion: '2025.1' })
   })
 })
 

@@ -21,7 +21,7 @@ describe.runIf(usingPostgres)('a second instance on the same PostgreSQL', () => 
   })
 
   it('picks up an activation made by the first within a few seconds, without a restart', async () => {
-    expect(second.services.registry.current()?.version).toBe('2024.1')
+    expect(second.services.registry.current()?.version).toBe('2025.1')
     const doc = structuredClone(seedDocument())
     doc.version = '2099.2'
     await first.runtime.services.registry.import(doc, cliActor(), null)

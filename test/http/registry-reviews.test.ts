@@ -143,7 +143,7 @@ describe('registry versions', () => {
     expect(imported.json()).toMatchObject({ version: '2099.1', active: false })
     expect((await post('/v1/registry/versions', next(), 'admin')).statusCode).toBe(409)
 
-    const diff = (await get('/v1/registry/versions/2099.1/diff?against=2024.1', 'auditor')).json()
+    const diff = (await get('/v1/registry/versions/2099.1/diff?against=2025.1', 'auditor')).json()
     expect(diff.identifiers.added).toEqual(['hcbd/cas/64-17-5'])
     expect(diff.groups.removed).toEqual(['uv328'])
     expect(diff.groups.changed).toEqual([])
@@ -183,10 +183,10 @@ describe('registry versions', () => {
       .map((l) => JSON.parse(l))
     expect(audit.at(-1)).toMatchObject({
       subject: { registryVersion: '2099.1' },
-      payload: { previous: '2024.1' },
+      payload: { previous: '2025.1' },
     })
 
-    await post('/v1/registry/versions/2024.1/activate', {}, 'admin')
+    await post('/v1/registry/versions/2025.1/activate', {}, 'admin')
   })
 
   it('screenings in flight finish on the snapshot they started with', async () => {
@@ -206,7 +206,7 @@ describe('registry versions', () => {
       expect(body.decision).toBe(body.registry.version === '2099.1' ? 'BLOCK' : 'ALLOW')
       expect([old.hash, registry.current()!.hash]).toContain(body.registry.hash)
     }
-    await post('/v1/registry/versions/2024.1/activate', {}, 'admin')
+    await post('/v1/registry/versions/2025.1/activate', {}, 'admin')
   })
 })
 

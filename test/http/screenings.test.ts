@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import iconv from 'iconv-lite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestApp, type TestApp } from '../helpers/test-app.ts'
 
@@ -98,7 +99,7 @@ describe('POST /v1/screenings', () => {
     expect(body).toMatchObject({
       declarationId: 'D-1',
       decision: 'BLOCK',
-      registry: { version: '2024.1', hash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) },
+      registry: { version: '2025.1', hash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) },
       audit: { sequence: expect.any(Number), hash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) },
     })
     expect(body.asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/)
@@ -327,5 +328,122 @@ describe('reading screenings', () => {
     expect(filtered.json().items.map((i: { screeningId: string }) => i.screeningId)).toEqual([ids[3]])
     const foreign = await t.app.inject({ url: `/v1/screenings/${ids[0]}`, headers: await t.auth('screener') })
     expect(foreign.statusCode).toBe(404)
+  })
+})
+
+describe('one time per screening', () => {
+  it("the list's decidedAt and its from/to filters are the answer's decidedAt", async () => {
+    const headers = await t.auth('officer')
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) =>
+        (
+          await t.app.inject({
+            method: 'POST',
+            url: '/v1/screenings',
+            headers,
+            payload: { ...valid, declaration: { id: `TIME-${i}`, direction: 'import' } },
+          })
+        ).json(),
+      ),
+    )
+    for (const answer of answers) {
+      const at = answer.decidedAt as string
+      const listed = await t.app.inject({
+        url: `/v1/screenings?declarationId=${answer.declarationId}`,
+        headers,
+      })
+      expect(listed.json().items).toEqual([expect.objectContaining({ decidedAt: at })])
+      const from = await t.app.inject({
+        url: `/v1/screenings?declarationId=${answer.declarationId}&from=${at}&to=${new Date(Date.parse(at) + 1).toISOString()}`,
+        headers,
+      })
+      expect(from.json().items).toHaveLength(1)
+    }
+  })
+})
+
+describe('bodies that are not UTF-8', () => {
+  const json = (id: string) =>
+    JSON.stringify({
+      declaration: { id, direction: 'import', date: '2026-11-28' },
+      lines: [{ lineNo: 1, hsCode: '3812391000', description: '短链氯化石蜡 增塑剂' }],
+    })
+  const send = async (body: Buffer) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/v1/screenings',
+      headers: { ...(await t.auth('screener')), 'content-type': 'application/json' },
+      payload: body,
+    })
+  const firstNonAscii = (body: Buffer) => body.findIndex((b) => b >= 0x80)
+
+  it('the same text in UTF-8 is screened: REVIEW for the SCCP name', async () => {
+    const res = await send(Buffer.from(json('ENC-UTF8'), 'utf8'))
+    expect(res.statusCode).toBe(200)
+    expect(res.json().decision).toBe('REVIEW')
+  })
+
+  const truncated = () => {
+    const whole = Buffer.from(json('ENC-TRUNC'), 'utf8')
+    const at = whole.indexOf(Buffer.from('增', 'utf8'))
+    // 增 is three bytes: keep its first two, then the rest of the body.
+    return { body: Buffer.concat([whole.subarray(0, at + 2), whole.subarray(at + 3)]), offset: at }
+  }
+  it.each([
+    ['GBK', () => iconv.encode(json('ENC-GBK'), 'gbk'), null],
+    ['GB18030', () => iconv.encode(json('ENC-GB18030'), 'gb18030'), null],
+    [
+      'Latin-1',
+      () => Buffer.from(json('ENC-LATIN1').replace('短链氯化石蜡 增塑剂', 'Paraffine chlorée'), 'latin1'),
+      null,
+    ],
+    ['a truncated sequence', () => truncated().body, truncated().offset],
+    ['a sequence cut by the end of the body', () => Buffer.from('{"a":"短', 'utf8').subarray(0, 8), 6],
+  ])(
+    '%s is 400 INVALID_ENCODING naming the byte offset; nothing is decided or stored',
+    async (_name, make, at) => {
+      const body = make()
+      const offset = at ?? firstNonAscii(body)
+      const before = await t.app.inject({ url: '/v1/audit/verify', headers: await t.auth('auditor') })
+      const res = await send(body)
+      expect(res.statusCode).toBe(400)
+      expect(res.headers['content-type']).toContain('application/problem+json')
+      expect(res.json()).toMatchObject({ code: 'INVALID_ENCODING', requestId: expect.any(String) })
+      expect(res.json().detail).toContain(`offset ${offset}`)
+      const after = await t.app.inject({ url: '/v1/audit/verify', headers: await t.auth('auditor') })
+      expect(after.json().checked).toBe(before.json().checked)
+    },
+  )
+})
+
+describe('wrong types and missing values', () => {
+  it('a value of the wrong type is INVALID_TYPE; a missing one is REQUIRED', async () => {
+    const res = await post({
+      declaration: { direction: 'import' },
+      lines: [
+        {
+          lineNo: 1.5,
+          hsCode: 3901,
+          components: [{ cas: '87-86-5', massFraction: '0.1' }],
+        },
+      ],
+    })
+    expect(res.statusCode).toBe(422)
+    const codes = Object.fromEntries(
+      res.json().errors.map((e: { path: string; code: string }) => [e.path, e.code]),
+    )
+    expect(codes).toEqual({
+      '/declaration/id': 'REQUIRED',
+      '/lines/0/lineNo': 'INVALID_TYPE',
+      '/lines/0/hsCode': 'INVALID_TYPE',
+      '/lines/0/components/0/massFraction': 'INVALID_TYPE',
+    })
+  })
+  it('?limit=abc is INVALID_TYPE in the query string', async () => {
+    const res = await t.app.inject({ url: '/v1/screenings?limit=abc', headers: await t.auth('officer') })
+    expect(res.statusCode).toBe(422)
+    expect(res.json().errors).toEqual([
+      expect.objectContaining({ path: '/limit', code: 'INVALID_TYPE', in: 'querystring' }),
+    ])
   })
 })

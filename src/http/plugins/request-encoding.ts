@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { findUnstorableText } from '../../core/storable-text.ts'
+import { findUtf8Fault, type Utf8Fault } from '../../core/utf8.ts'
 import { AppError } from '../../services/errors.ts'
 import { RequestValidationError } from './problem-details.ts'
 
@@ -13,6 +14,15 @@ const XML = /^\s*(?:application|text)\/xml\s*(?:;|$)/i
  * the database cannot store is a 422 naming the field rather than a failed write.
  */
 export const requestEncoding = fp(async (app: FastifyInstance) => {
+  // JSON is read as bytes and checked before it is decoded: decoding GBK as UTF-8 would turn every Chinese
+  // character into U+FFFD, and a description screened that way passes where it should be reviewed.
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const fault = findUtf8Fault(body as Buffer)
+    if (fault) return done(invalidEncoding(fault), undefined)
+    parseJson(request, body as unknown as string, done)
+  })
   app.addHook('onRequest', async (request) => {
     const type = request.headers['content-type']
     if (type && XML.test(type)) return
@@ -34,3 +44,16 @@ export const requestEncoding = fp(async (app: FastifyInstance) => {
     }
   })
 })
+
+function invalidEncoding({ offset, byte, truncated }: Utf8Fault): AppError {
+  const hex = `0x${byte.toString(16).toUpperCase().padStart(2, '0')}`
+  const what = truncated
+    ? `a UTF-8 sequence starting with byte ${hex} at offset ${offset} is cut off by the end of the body`
+    : `byte ${hex} at offset ${offset} is not valid UTF-8`
+  return new AppError(
+    400,
+    'INVALID_ENCODING',
+    `the body is not UTF-8: ${what} (GBK, GB18030 or Latin-1 text?); send the JSON encoded as UTF-8`,
+    { title: 'Bad request' },
+  )
+}

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { Services } from '../../services/index.ts'
 import { sendProblem } from '../plugins/problem-details.ts'
+import { Problem } from '../schemas/common.ts'
 import type { App } from '../types.ts'
 
 export async function healthRoutes(app: App, { database, registry }: Services, state: { draining: boolean }) {
@@ -26,6 +27,9 @@ export async function healthRoutes(app: App, { database, registry }: Services, s
         summary: 'The database answers and a registry version is active',
         response: {
           200: z.object({ status: z.literal('ok'), registryVersion: z.string(), database: z.string() }),
+          503: Problem.describe(
+            'not ready: shutting down, the database does not answer, or no registry version is active',
+          ),
         },
       },
     },

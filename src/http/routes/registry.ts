@@ -53,6 +53,26 @@ const CollectionDiff = z.object({
 })
 const VersionParams = z.object({ version: z.string().min(1).max(32) })
 
+// Not imported from schemas/screening.ts: that would register the screening schemas first and reorder
+// every component of openapi.json.
+const Outcome = z.enum(['ALLOW', 'REVIEW', 'BLOCK'])
+
+const ImpactReport = z.object({
+  version: z.string(),
+  items: z.array(
+    z.object({
+      screeningId: z.string(),
+      declarationId: z.string(),
+      asOf: z.string(),
+      registryVersion: z.string().describe('the version the screening was decided on'),
+      decision: z.object({ old: Outcome, new: Outcome }),
+      lines: z.array(z.object({ lineNo: z.number().int(), old: Outcome, new: Outcome })),
+    }),
+  ),
+  checked: z.number().int().describe('screenings re-decided'),
+  changed: z.number().int().describe('of them decided differently'),
+})
+
 export async function registryRoutes(app: App, { registry, nomenclature, impact }: Services) {
   const active = () => {
     const snapshot = registry.current()
@@ -212,6 +232,11 @@ export async function registryRoutes(app: App, { registry, nomenclature, impact 
         operationId: 'diffRegistryVersions',
         tags: ['registry'],
         summary: 'What changed between two versions',
+        description:
+          'Entries are named by keys: groups by id, identifiers `<group>/cas/<number>`, HS rules ' +
+          '`<group>/hs/<prefix>/<kind>`, measures `<group>/<type>/<directions joined by +>/<validFrom>..<validTo>` ' +
+          '(an open end is empty). A measure whose direction or end date changed is removed and added. ' +
+          'Entries of one document that would share a key are numbered `#2`, `#3`, … in document order.',
         params: VersionParams,
         querystring: z.object({
           against: z.string().min(1).max(32).optional().describe('default: the active version'),
@@ -251,7 +276,7 @@ export async function registryRoutes(app: App, { registry, nomenclature, impact 
           from: DateTimeQuery.optional().describe('screened at or after'),
           to: DateTimeQuery.optional().describe('screened before'),
         }),
-        response: { ...problemResponses },
+        response: { 200: ImpactReport, ...problemResponses },
       },
     },
     async (request, reply) => {

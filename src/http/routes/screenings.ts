@@ -4,6 +4,7 @@ import { readDecMessage } from '../../core/dec-message.ts'
 import { ScreeningRequestSchema } from '../../core/screening-request.ts'
 import { AppError } from '../../services/errors.ts'
 import type { Services } from '../../services/index.ts'
+import { sendJsonText } from '../json-text.ts'
 import { principalOf } from '../plugins/auth.ts'
 import { RequestValidationError } from '../plugins/problem-details.ts'
 import { DateTimeQuery, Limit, Page, problemResponses, Uuid } from '../schemas/common.ts'
@@ -138,7 +139,7 @@ async function createScreeningRoute(app: App, { screenings }: Services) {
     async (request, reply) => {
       const body: unknown = request.body
       const dec = Buffer.isBuffer(body) ? readMessageBody(request, body) : null
-      const { response, replayed } = await screenings.screen({
+      const { answer, replayed } = await screenings.screen({
         request: dec ? dec.request : request.body,
         actor: principalOf(request),
         requestId: String(request.id),
@@ -147,20 +148,20 @@ async function createScreeningRoute(app: App, { screenings }: Services) {
       })
       if (replayed) reply.header('idempotency-replayed', 'true')
       else {
-        app.metrics.decisions.inc({ decision: response.decision })
-        app.metrics.lines.inc(response.lines.length)
+        app.metrics.decisions.inc({ decision: answer.decision })
+        app.metrics.lines.inc(answer.lines)
       }
       request.log.info(
         {
           ...(dec ? { format: 'DecMessage', encoding: dec.message.encoding } : {}),
-          decision: response.decision,
-          registryVersion: response.registry.version,
-          lines: response.lines.length,
+          decision: answer.decision,
+          registryVersion: answer.registryVersion,
+          lines: answer.lines,
           replayed,
         },
         'screening decided',
       )
-      return response
+      return sendJsonText(reply, answer.body)
     },
   )
 }
@@ -217,6 +218,10 @@ async function otherScreeningRoutes(app: App, { screenings }: Services) {
         response: { 200: ScreeningResponse, ...problemResponses },
       },
     },
-    async (request) => screenings.rescreen(request.params.id, principalOf(request), String(request.id)),
+    async (request, reply) =>
+      sendJsonText(
+        reply,
+        (await screenings.rescreen(request.params.id, principalOf(request), String(request.id))).body,
+      ),
   )
 }
