@@ -2,8 +2,9 @@
  * The server `npm run bench:http` drives: exactly the production app (src/server.ts) plus one
  * baseline route, POST /bench/echo, which parses and validates a screening request with the same zod
  * schema and sends it back. Like every route it passes the security headers, the body checks and the
- * request metrics; unlike /v1 routes it has no API-key check, rate limit or response schema. The ratio to
- * it is the cost of those, of deciding, and of the audit commit.
+ * request metrics; unlike /v1 routes it has no API-key check or rate limit, and it answers with fastify's
+ * JSON.stringify of the body. The ratio to it is the cost of those checks, of deciding, of the canonical
+ * answer and of the audit commit.
  */
 import { buildApp } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'

@@ -3,7 +3,7 @@ import type { Config } from './config.ts'
 import { auth } from './http/plugins/auth.ts'
 import { docs } from './http/plugins/docs.ts'
 import { metrics } from './http/plugins/metrics.ts'
-import { problemDetails } from './http/plugins/problem-details.ts'
+import { problemDetails, sendProblem } from './http/plugins/problem-details.ts'
 import { requestEncoding } from './http/plugins/request-encoding.ts'
 import { security } from './http/plugins/security.ts'
 import { auditRoutes } from './http/routes/audit.ts'
@@ -42,6 +42,18 @@ export async function buildApp({
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
     ajv: undefined,
+    // A URL fastify cannot route (`/v1/screenings/%zz`, an over-long parameter) is answered before any hook
+    // runs; it still gets problem+json with its request id.
+    frameworkErrors: (error, request, reply) => {
+      const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      reply.header('x-request-id', request.id)
+      sendProblem(request, reply, {
+        status: tooLong ? 414 : 400,
+        code: tooLong ? 'URI_TOO_LONG' : 'BAD_URL',
+        title: tooLong ? 'URI too long' : 'Bad request',
+        detail: tooLong ? 'a path parameter is longer than 100 characters' : error.message,
+      })
+    },
   }).withTypeProvider() as unknown as App
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)

@@ -229,7 +229,8 @@ function screenLine(
             massFraction: fraction,
           })
         else s.listed(group, 'CAS_LISTED', matched)
-      } else if (fraction < TRACE_REVIEW_THRESHOLD) {
+      } else if (fraction < TRACE_REVIEW_THRESHOLD && measure.type === 'ban') {
+        // Contract §4: a trace question arises only under a ban; a permit or watch entry is asked as such.
         s.reason(group, measure, TRACE_REVIEW, matched, fraction)
       } else s.listed(group, 'CAS_LISTED', matched)
     }

@@ -115,6 +115,23 @@ export const ScreeningRequestSchema = z
 
 export type ScreeningRequest = z.infer<typeof ScreeningRequestSchema>
 
+/**
+ * The request with its defaults written out (`purpose: commercial`, empty `casNumbers` and `components`):
+ * what two requests under one Idempotency-Key are compared as, so sending a default and leaving it out are
+ * the same request.
+ */
+export function withDefaults(request: ScreeningRequest): ScreeningRequest {
+  return {
+    ...request,
+    lines: request.lines.map((line) => ({
+      ...line,
+      casNumbers: line.casNumbers ?? [],
+      purpose: line.purpose ?? 'commercial',
+      components: line.components ?? [],
+    })),
+  }
+}
+
 /** Turns a validated request into the normalised form the matcher reads. */
 export function prepareDeclaration(request: ScreeningRequest, asOf: string): PreparedDeclaration {
   const cas = (value: string) => {

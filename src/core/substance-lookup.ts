@@ -13,11 +13,11 @@ export interface LookupQuery {
 
 export interface LookupHit {
   group: RegistryGroup
-  /** For an `hs` query: the rules whose prefix the code starts with. */
+  /** For an `hs` query: the rules whose prefix the code starts with, or that start with the code. */
   hsRules?: RegistryHsRule[]
 }
 
-export type LookupProblem = { field: 'cas' | 'hs'; code: string; message: string }
+export type LookupProblem = { field: 'q' | 'cas' | 'hs'; code: string; message: string }
 
 /** Finds groups by any name (folded, so width, case and spacing do not matter), CAS number or HS code. */
 export function lookupSubstances(
@@ -40,9 +40,16 @@ export function lookupSubstances(
     if (!parsed.ok) problems.push({ field: 'hs', code: parsed.code, message: parsed.message })
     else hsDigits = parsed.digits
   }
+  // A query that folds to nothing (`-`, spaces) would be contained in every name: refused, not "everything".
+  const needle = query.q === undefined ? undefined : foldPattern(query.q)
+  if (needle === '')
+    problems.push({
+      field: 'q',
+      code: 'NO_SEARCH_TEXT',
+      message: 'q must contain a letter, digit or ideograph',
+    })
   if (problems.length > 0) return { ok: false, problems }
-  if (query.q !== undefined && query.q.trim() !== '') {
-    const needle = foldPattern(query.q)
+  if (needle !== undefined) {
     candidates = candidates.filter((g) =>
       [
         g.id,
@@ -62,7 +69,8 @@ export function lookupSubstances(
       continue
     }
     const code = hsDigits
-    const rules = group.hsRules.filter((r) => code.startsWith(r.prefix))
+    // The rules that apply to the code, and the lines within it when it is a heading (2908 holds 290811).
+    const rules = group.hsRules.filter((r) => code.startsWith(r.prefix) || r.prefix.startsWith(code))
     if (rules.length > 0) hits.push({ group, hsRules: rules })
   }
   return { ok: true, hits }

@@ -15,6 +15,30 @@ export const REVIEW_REASON_CODES = [
 ] as const
 export type ReviewReasonCode = (typeof REVIEW_REASON_CODES)[number]
 
+/** What each reason code means and the outcomes it can justify: an outcome must agree with its reason. */
+export const REVIEW_REASON_OUTCOMES: Readonly<
+  Record<ReviewReasonCode, { outcomes: readonly ('ALLOW' | 'BLOCK')[]; meaning: string }>
+> = {
+  LAB_REPORT_ABSENT: {
+    outcomes: ['ALLOW'],
+    meaning: 'a laboratory report shows the substance absent (not detected, or below its trace limit)',
+  },
+  PERMIT_VERIFIED: {
+    outcomes: ['ALLOW'],
+    meaning: 'the permit or release notice the measure requires was checked',
+  },
+  TRACE_CONFIRMED: {
+    outcomes: ['ALLOW'],
+    meaning: 'the substance is only an unintentional trace contaminant',
+  },
+  EXEMPT_USE_ON_DATE: {
+    outcomes: ['ALLOW'],
+    meaning: 'the declared use was an exempt use still open on the declaration date',
+  },
+  CONFIRMED_PRESENT: { outcomes: ['BLOCK'], meaning: 'the banned substance is present in the goods' },
+  OTHER: { outcomes: ['ALLOW', 'BLOCK'], meaning: 'any other ground, stated in the note' },
+}
+
 export interface ReviewCase {
   id: string
   screeningId: string

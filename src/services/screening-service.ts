@@ -6,7 +6,7 @@ import { canonicalJson, canonicalMembers, canonicalObject } from '../core/canoni
 import type { ReceivedMessage } from '../core/dec-message.ts'
 import { type Extracted, unreadableCasAdvisory } from '../core/declaration-elements.ts'
 import { screenDeclaration } from '../core/screen.ts'
-import { prepareDeclaration, type ScreeningRequest } from '../core/screening-request.ts'
+import { prepareDeclaration, type ScreeningRequest, withDefaults } from '../core/screening-request.ts'
 import type { RegistrySnapshot } from '../core/snapshot.ts'
 import type { Advisory, Outcome, Reason } from '../core/types.ts'
 import { insertRowsSql } from '../db/bulk-insert.ts'
@@ -126,13 +126,14 @@ export class ScreeningService {
     const snapshot = this.registry.current()
     if (!snapshot) throw unavailable('no registry version is active')
     const canonicalRequest = canonicalJson(input.request)
-    // A message's idempotency hash is its received bytes' digest: the same message replays even on a later
-    // day, when an IEDate-less message would map to another date.
-    const hash = input.decMessage?.message
-      ? input.decMessage.message.sha256.slice('sha256:'.length)
-      : requestHash(canonicalRequest)
     const idemKey =
       input.idempotencyKey && input.actor.keyId ? `${input.actor.keyId}|${input.idempotencyKey}` : null
+    // Only requests under one key are ever compared, and they are compared with their defaults written out.
+    // A message's hash is its received bytes' digest: the same message replays even on a later day, when an
+    // IEDate-less message would map to another date.
+    const hash = input.decMessage?.message
+      ? input.decMessage.message.sha256.slice('sha256:'.length)
+      : requestHash(idemKey ? canonicalJson(withDefaults(input.request)) : canonicalRequest)
     if (idemKey) {
       // Reserve the key before any await, so a concurrent duplicate sees it as running.
       const running = this.inFlight.get(idemKey)
@@ -177,7 +178,9 @@ export class ScreeningService {
         ),
       )
     if (!row) return null
-    if (row.requestHash !== hash) throw idempotencyConflict(false)
+    // Keys stored before defaults were written out hold the hash of the request as sent.
+    if (row.requestHash !== hash && row.requestHash !== requestHash(canonicalJson(input.request)))
+      throw idempotencyConflict(false)
     const { response } = row.payload as ScreeningPayload
     return answer(response, canonicalMembers(response), {
       sequence: Number(row.sequence),

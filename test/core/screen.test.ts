@@ -345,3 +345,18 @@ describe("a heading that contains a group's lines", () => {
     expect(codes(result)).toEqual(['HS_DESIGNATES_SUBSTANCE:pcp'])
   })
 })
+
+describe('TRACE_REVIEW is for banned groups only (contract §4)', () => {
+  it.each([
+    ['76-44-8', 'heptachlor', 'LISTED_NO_CHINA_MEASURE'],
+    ['335-67-1', 'pfoa', 'PERMIT_REQUIRED'],
+  ])('a component %s (%s) at 0.0005 is %s, not TRACE_REVIEW', (cas, id, code) => {
+    const line = screen({ components: [{ cas, massFraction: 0.0005 }] })
+    expect(codes(line)).toEqual([`${code}:${id}`])
+  })
+  it('a banned group without a numeric limit still gives TRACE_REVIEW', () => {
+    expect(codes(screen({ components: [{ cas: '87-68-3', massFraction: 0.0005 }] }))).toEqual([
+      'TRACE_REVIEW:hcbd',
+    ])
+  })
+})

@@ -85,6 +85,17 @@ describe('problem+json errors', () => {
       ]),
     )
   })
+  it('400 problem+json with a request id for a malformed URL', async () => {
+    const res = await t.app.inject({ url: '/v1/screenings/%zz', headers: await t.auth('officer') })
+    expectProblem(res, 400, 'BAD_URL')
+  })
+  it('414 problem+json for an over-long path parameter', async () => {
+    const res = await t.app.inject({ url: `/v1/screenings/${'a'.repeat(200)}` })
+    expectProblem(res, 414, 'URI_TOO_LONG')
+  })
+  it('415 for a text/plain body', async () => {
+    expectProblem(await postScreening('{"declaration":{}}', 'text/plain'), 415, 'UNSUPPORTED_MEDIA_TYPE')
+  })
   it('415 for a charset other than UTF-8', async () => {
     const res = await postScreening('{}', 'application/json; charset=utf-16')
     expectProblem(res, 415, 'UNSUPPORTED_MEDIA_TYPE')

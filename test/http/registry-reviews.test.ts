@@ -39,6 +39,18 @@ describe('substance look-ups', () => {
     expect(deca.matchedHsRules).toEqual([expect.objectContaining({ prefix: '290930', kind: 'residual' })])
     expect(deca.hsRules.find((r: { prefix: string }) => r.prefix === '290930').description).toMatch(/ethers/i)
   })
+  it('hs=2908 (a heading) finds PCP by the lines within it', async () => {
+    const body = (await get('/v1/substances?hs=2908')).json()
+    const pcp = body.items.find((s: { id: string }) => s.id === 'pcp')
+    expect(pcp.matchedHsRules).toContainEqual(
+      expect.objectContaining({ prefix: '290811', kind: 'designates' }),
+    )
+  })
+  it.each(['-', ' ', '', '——'])('q=%j is 422 NO_SEARCH_TEXT, not every group', async (q) => {
+    const res = await get(`/v1/substances?q=${encodeURIComponent(q)}`)
+    expect(res.statusCode).toBe(422)
+    expect(res.json().errors).toEqual([expect.objectContaining({ path: '/q', code: 'NO_SEARCH_TEXT' })])
+  })
   it('shows unconfirmed CAS numbers as verified: false', async () => {
     const pcn = (await get('/v1/substances/pcn')).json()
     expect(pcn.cas.find((c: { number: string }) => c.number === '32241-08-0').verified).toBe(false)
@@ -321,6 +333,24 @@ describe('review queue', () => {
       disposition: { outcome: 'BLOCK', reasonCode: 'OTHER' },
     })
   })
+
+  it.each([
+    ['ALLOW', 'CONFIRMED_PRESENT'],
+    ['BLOCK', 'PERMIT_VERIFIED'],
+    ['BLOCK', 'LAB_REPORT_ABSENT'],
+  ])(
+    'outcome %s with reason %s is 422 REASON_CONTRADICTS_OUTCOME; the case stays open',
+    async (outcome, reasonCode) => {
+      const screening = await reviewScreening(`REV-MISMATCH-${outcome}-${reasonCode}`)
+      const { reviewId } = (await get(`/v1/screenings/${screening.screeningId}`)).json()
+      const res = await post(`/v1/reviews/${reviewId}/resolve`, { outcome, reasonCode, note: 'x' })
+      expect(res.statusCode).toBe(422)
+      expect(res.json().errors).toEqual([
+        expect.objectContaining({ path: '/reasonCode', code: 'REASON_CONTRADICTS_OUTCOME', in: 'body' }),
+      ])
+      expect((await get(`/v1/reviews/${reviewId}`)).json().status).toBe('open')
+    },
+  )
 
   it('requires a note and a known reason code; screeners and auditors may not resolve', async () => {
     const screening = await reviewScreening('REV-2')

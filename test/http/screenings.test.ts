@@ -280,6 +280,21 @@ describe('Idempotency-Key', () => {
     expect(res.statusCode).toBe(422)
     expect(res.json().code).toBe('IDEMPOTENCY_KEY_REUSED')
   })
+  it('compares requests with their defaults written out: purpose commercial sent or left out is the same', async () => {
+    const first = await post(valid, { 'idempotency-key': 'idem-defaults' })
+    const explicit = {
+      ...valid,
+      lines: [{ ...valid.lines[0], purpose: 'commercial', components: [] }],
+    }
+    const second = await post(explicit, { 'idempotency-key': 'idem-defaults' })
+    expect(second.statusCode).toBe(200)
+    expect(second.headers['idempotency-replayed']).toBe('true')
+    expect(second.json().screeningId).toBe(first.json().screeningId)
+    const lab = { ...valid, lines: [{ ...valid.lines[0], purpose: 'laboratory-research' }] }
+    expect((await post(lab, { 'idempotency-key': 'idem-defaults' })).json().code).toBe(
+      'IDEMPOTENCY_KEY_REUSED',
+    )
+  })
   it('answers 409 while the first request is still running', async () => {
     const [a, b] = await Promise.all([
       post(valid, { 'idempotency-key': 'idem-3' }),
@@ -328,6 +343,16 @@ describe('reading screenings', () => {
     expect(filtered.json().items.map((i: { screeningId: string }) => i.screeningId)).toEqual([ids[3]])
     const foreign = await t.app.inject({ url: `/v1/screenings/${ids[0]}`, headers: await t.auth('screener') })
     expect(foreign.statusCode).toBe(404)
+  })
+})
+
+describe('list filters', () => {
+  it('an empty declarationId= is refused, not ignored', async () => {
+    const res = await t.app.inject({ url: '/v1/screenings?declarationId=', headers: await t.auth('officer') })
+    expect(res.statusCode).toBe(422)
+    expect(res.json().errors).toEqual([
+      expect.objectContaining({ path: '/declarationId', code: 'TOO_SMALL', in: 'querystring' }),
+    ])
   })
 })
 

@@ -18,6 +18,8 @@ export const requestEncoding = fp(async (app: FastifyInstance) => {
   // character into U+FFFD, and a description screened that way passes where it should be reviewed.
   const parseJson = app.getDefaultJsonParser('error', 'error')
   app.removeContentTypeParser('application/json')
+  // Fastify reads text/plain by default; no route takes plain text, so such a body is 415, not a 422.
+  app.removeContentTypeParser('text/plain')
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const fault = findUtf8Fault(body as Buffer)
     if (fault) return done(invalidEncoding(fault), undefined)

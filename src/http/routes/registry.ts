@@ -98,7 +98,7 @@ export async function registryRoutes(app: App, { registry, nomenclature, impact 
         tags: ['registry'],
         summary: 'Look up substance groups in the active registry',
         description:
-          '`q` matches Chinese and English names, synonyms and trade names (width, case and spacing insensitive); `cas` accepts any CAS format; `hs` any HS format and returns the rules that apply to that code.',
+          '`q` matches Chinese and English names, synonyms and trade names (width, case and spacing insensitive); `cas` accepts any CAS format; `hs` any HS format and returns the rules that apply to that code, and for a heading (`2908`) the lines within it. A `q` with no letter, digit or ideograph (`-`) is 422 `NO_SEARCH_TEXT`.',
         querystring: z.object({
           q: z.string().max(200).optional(),
           cas: z.string().max(40).optional(),

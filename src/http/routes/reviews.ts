@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { Services } from '../../services/index.ts'
-import { REVIEW_REASON_CODES } from '../../services/review-service.ts'
+import { REVIEW_REASON_CODES, REVIEW_REASON_OUTCOMES } from '../../services/review-service.ts'
 import { principalOf } from '../plugins/auth.ts'
 import { Actor, DateTimeQuery, Limit, Page, problemResponses, Uuid } from '../schemas/common.ts'
 import type { App } from '../types.ts'
@@ -80,16 +80,33 @@ export async function reviewRoutes(app: App, { reviews }: Services) {
           'BLOCK lines, the declaration stays blocked, so `outcome: ALLOW` is refused with 409 ' +
           '`BLOCK_LINES_STAND` (naming those lines; the case stays open) and only BLOCK closes the case.',
         params: z.object({ id: Uuid }),
-        body: z.strictObject({
-          outcome: z.enum(['ALLOW', 'BLOCK']),
-          reasonCode: z.enum(REVIEW_REASON_CODES),
-          note: z
-            .string()
-            .trim()
-            .min(1)
-            .max(2000)
-            .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters'),
-        }),
+        body: z
+          .strictObject({
+            outcome: z.enum(['ALLOW', 'BLOCK']),
+            reasonCode: z.enum(REVIEW_REASON_CODES).describe(
+              `must agree with \`outcome\` (else 422 \`REASON_CONTRADICTS_OUTCOME\`): ${Object.entries(
+                REVIEW_REASON_OUTCOMES,
+              )
+                .map(([code, r]) => `\`${code}\` (${r.outcomes.join(' or ')}): ${r.meaning}`)
+                .join('; ')}`,
+            ),
+            note: z
+              .string()
+              .trim()
+              .min(1)
+              .max(2000)
+              .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters'),
+          })
+          .superRefine((body, ctx) => {
+            const { outcomes } = REVIEW_REASON_OUTCOMES[body.reasonCode]
+            if (!outcomes.includes(body.outcome))
+              ctx.addIssue({
+                code: 'custom',
+                path: ['reasonCode'],
+                message: `${body.reasonCode} justifies ${outcomes.join(' or ')}, not ${body.outcome}`,
+                params: { code: 'REASON_CONTRADICTS_OUTCOME' },
+              })
+          }),
         response: { 200: ReviewCase, ...problemResponses },
       },
     },

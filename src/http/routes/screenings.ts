@@ -177,7 +177,7 @@ async function otherScreeningRoutes(app: App, { screenings }: Services) {
         summary: 'List screenings, newest first (screeners see their own)',
         querystring: z.object({
           decision: Outcome.optional(),
-          declarationId: z.string().max(64).optional(),
+          declarationId: z.string().min(1).max(64).optional().describe('exact; an empty value is refused'),
           from: DateTimeQuery.optional().describe('decided at or after'),
           to: DateTimeQuery.optional().describe('decided before'),
           cursor: Uuid.optional(),
