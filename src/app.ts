@@ -10,6 +10,7 @@ import { auditRoutes } from './http/routes/audit.ts'
 import { healthRoutes } from './http/routes/health.ts'
 import { keyRoutes } from './http/routes/keys.ts'
 import { registryRoutes } from './http/routes/registry.ts'
+import { reportRoutes } from './http/routes/reports.ts'
 import { reviewRoutes } from './http/routes/reviews.ts'
 import { screeningRoutes } from './http/routes/screenings.ts'
 import type { App } from './http/types.ts'
@@ -75,6 +76,7 @@ export async function buildApp({
   await reviewRoutes(app, services)
   await registryRoutes(app, services)
   await auditRoutes(app, services)
+  await reportRoutes(app, services)
   await keyRoutes(app, services)
   await extraRoutes?.(app)
 

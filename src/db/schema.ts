@@ -4,9 +4,12 @@ import {
   boolean,
   date,
   index,
+  integer,
   json,
   jsonb,
+  numeric,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -119,4 +122,47 @@ export const auditEvents = pgTable(
     hash: text('hash').notNull(),
   },
   (t) => [index('audit_events_at_idx').on(t.at), index('audit_events_action_idx').on(t.action)],
+)
+
+/**
+ * One row per screened line: the facts the trade report and the decision log read, so neither parses
+ * audit payloads. Written in the same statement as its screening and audit event; migration 0004
+ * back-filled it from the payloads of screenings stored before it existed. Derived data: the audit
+ * event stays the record.
+ */
+export const screeningLines = pgTable(
+  'screening_lines',
+  {
+    screeningId: uuid('screening_id').notNull(),
+    lineNo: integer('line_no').notNull(),
+    declarationId: text('declaration_id').notNull(),
+    direction: text('direction').notNull(),
+    /** The answer's `decidedAt`, and its day in Asia/Shanghai (the report's periods and months). */
+    decidedAt: timestamp('decided_at', { withTimezone: true, mode: 'date' }).notNull(),
+    decidedDay: date('decided_day', { mode: 'string' }).notNull(),
+    auditSequence: bigint('audit_sequence', { mode: 'number' }).notNull(),
+    registryVersion: text('registry_version').notNull(),
+    declarationDecision: text('declaration_decision').notNull(),
+    /** The declared HS code as digits. */
+    hsCode: text('hs_code').notNull(),
+    /** Declared CAS numbers and component CAS numbers, normalised (`1163-19-5`). */
+    casNumbers: text('cas_numbers').array().notNull(),
+    /** Registry groups a reason of the line names (advisories do not count), sorted. */
+    groups: text('groups').array().notNull(),
+    reasonCodes: text('reason_codes').array().notNull(),
+    decision: text('decision').notNull(),
+    quantity: numeric('quantity', { mode: 'number' }),
+    unit: text('unit'),
+    /** `quantity` when `unit` is `kg` or customs unit `035`; null for any other unit. */
+    kilograms: numeric('kilograms', { mode: 'number' }),
+    declaredValue: numeric('declared_value', { mode: 'number' }),
+    currency: text('currency'),
+    tradeCountry: text('trade_country'),
+    customsOffice: text('customs_office'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.screeningId, t.lineNo] }),
+    index('screening_lines_day_idx').on(t.decidedDay),
+    index('screening_lines_sequence_idx').on(t.auditSequence, t.lineNo),
+  ],
 )

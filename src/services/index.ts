@@ -8,6 +8,7 @@ import { Nomenclature } from './nomenclature.ts'
 import { RegistryService } from './registry-service.ts'
 import { ReviewService } from './review-service.ts'
 import { ScreeningService } from './screening-service.ts'
+import { TradeReportService } from './trade-report.ts'
 
 export interface Services {
   database: Database
@@ -18,6 +19,7 @@ export interface Services {
   impact: ImpactService
   committer: GroupCommitter
   nomenclature: Nomenclature
+  tradeReport: TradeReportService
 }
 
 let nomenclature: Nomenclature | undefined
@@ -42,5 +44,6 @@ export async function createServices(database: Database, config: Config): Promis
     impact: new ImpactService(database.db, registry),
     committer,
     nomenclature,
+    tradeReport: new TradeReportService(database.db, registry, nomenclature),
   }
 }

@@ -5,13 +5,14 @@ import { answerLinesJson } from '../core/answer-json.ts'
 import { canonicalJson, canonicalMembers, canonicalObject } from '../core/canonical-json.ts'
 import type { ReceivedMessage } from '../core/dec-message.ts'
 import { type Extracted, unreadableCasAdvisory } from '../core/declaration-elements.ts'
+import { type LineFacts, lineFacts } from '../core/line-facts.ts'
 import { screenDeclaration } from '../core/screen.ts'
 import { prepareDeclaration, type ScreeningRequest, withDefaults } from '../core/screening-request.ts'
 import type { RegistrySnapshot } from '../core/snapshot.ts'
 import type { Advisory, Outcome, Reason } from '../core/types.ts'
 import { insertRowsSql } from '../db/bulk-insert.ts'
 import type { Db } from '../db/client.ts'
-import { auditEvents, reviewCases, screenings } from '../db/schema.ts'
+import { auditEvents, reviewCases, screeningLines, screenings } from '../db/schema.ts'
 import type { Principal } from './actor.ts'
 import { AppError, notFound, unavailable } from './errors.ts'
 import type { CommitItem, GroupCommitter, StageRows } from './group-commit.ts'
@@ -102,6 +103,7 @@ type PendingScreening = {
   hash: string
   canonicalRequest: string
   reviewLines: { lineNo: number; reasons: Reason[] }[]
+  facts: LineFacts[]
 }
 
 const isUniqueViolation = (err: unknown): boolean => {
@@ -239,7 +241,8 @@ export class ScreeningService {
     const reviewLines = lines
       .filter((l) => l.decision === 'REVIEW')
       .map((l) => ({ lineNo: l.lineNo, reasons: l.reasons.filter((r) => r.outcome === 'REVIEW') }))
-    return { id, input, response, members, hash, canonicalRequest, reviewLines }
+    const facts = lineFacts(input.request, prepared, result.lines)
+    return { id, input, response, members, hash, canonicalRequest, reviewLines, facts }
   }
 
   private commitItem(p: PendingScreening): ScreeningCommitItem {
@@ -451,6 +454,37 @@ const stageScreenings: StageRows = (items) => {
         // One time per screening: the answer's, which lists show and `from`/`to` filter on.
         createdAt: new Date(response.decidedAt),
       })),
+    ),
+    insertRowsSql(
+      screeningLines,
+      pending.flatMap(({ id, input, response, event, facts }) => {
+        const { declaration } = input.request
+        const decidedAt = new Date(response.decidedAt)
+        const decidedDay = todayInShanghai(decidedAt)
+        return facts.map((f) => ({
+          screeningId: id,
+          lineNo: f.lineNo,
+          declarationId: response.declarationId,
+          direction: declaration.direction,
+          decidedAt,
+          decidedDay,
+          auditSequence: event.sequence,
+          registryVersion: response.registry.version,
+          declarationDecision: response.decision,
+          hsCode: f.hsCode,
+          casNumbers: f.casNumbers,
+          groups: f.groups,
+          reasonCodes: f.reasonCodes,
+          decision: f.decision,
+          quantity: f.quantity,
+          unit: f.unit,
+          kilograms: f.kilograms,
+          declaredValue: f.declaredValue,
+          currency: f.currency,
+          tradeCountry: declaration.tradeCountry ?? null,
+          customsOffice: declaration.customsOffice ?? null,
+        }))
+      }),
     ),
     insertRowsSql(
       reviewCases,

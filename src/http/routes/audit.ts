@@ -1,6 +1,7 @@
 import { stringify } from 'csv-stringify/sync'
 import { z } from 'zod'
 import { type AuditActor, ChainVerifier } from '../../core/audit-chain.ts'
+import { EXCEL_CELL_LIMIT } from '../../reports/decision-log.ts'
 import {
   type EventText,
   eventOfText,
@@ -30,6 +31,18 @@ export const CSV_COLUMNS = [
   'payload',
 ] as const
 
+/**
+ * Excel holds at most 32,767 characters in a cell and cuts or spills longer ones; a 100-line screening's
+ * payload runs to ~190,000. Such a payload is offered in the NDJSON export only (which verification reads
+ * anyway): its CSV cell says so and names its length. Continuation columns were the other choice; they
+ * would give the CSV a header that depends on the data and still not make the JSON readable in a cell.
+ */
+export function payloadCell(payload: string): string {
+  return payload.length <= EXCEL_CELL_LIMIT
+    ? payload
+    : `[payload of ${payload.length} characters: in the NDJSON export only (format=ndjson)]`
+}
+
 function csvRow(e: EventText): unknown[] {
   const actor = JSON.parse(e.actor) as AuditActor
   return [
@@ -45,7 +58,7 @@ function csvRow(e: EventText): unknown[] {
     e.requestId ?? '',
     e.prevHash,
     e.hash,
-    e.payload,
+    payloadCell(e.payload),
   ]
 }
 
@@ -102,7 +115,7 @@ export async function auditRoutes(app: App, { database }: Services) {
         operationId: 'exportAuditEvents',
         tags: ['audit'],
         summary: 'Stream audit events as NDJSON or CSV',
-        description: `NDJSON: one event per line exactly as hashed (verifiable offline with \`npm run --silent cli -- audit verify file.ndjson\`). CSV: UTF-8 with BOM so Excel shows Chinese text; cells starting with = + - @ are prefixed with ' ; columns: ${CSV_COLUMNS.join(', ')} (subject and payload as JSON).`,
+        description: `NDJSON: one event per line exactly as hashed (verifiable offline with \`npm run --silent cli -- audit verify file.ndjson\`). CSV: UTF-8 with BOM so Excel shows Chinese text; cells starting with = + - @ are prefixed with ' ; columns: ${CSV_COLUMNS.join(', ')} (subject and payload as JSON; a payload longer than Excel’s 32,767-character cell is in the NDJSON export only, its CSV cell saying so).`,
         querystring: Filter.extend({ format: z.enum(['ndjson', 'csv']).default('ndjson') }),
         response: {
           200: {
