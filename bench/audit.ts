@@ -18,6 +18,7 @@ import { canonicalJson } from '../src/core/canonical-json.ts'
 import { prepareDeclaration } from '../src/core/screening-request.ts'
 import { openDatabase } from '../src/db/client.ts'
 import { projectFile } from '../src/project-files.ts'
+import { CheckpointSigner, generateSigningKey } from '../src/services/audit-signer.ts'
 import { GroupCommitter } from '../src/services/group-commit.ts'
 import { Nomenclature } from '../src/services/nomenclature.ts'
 import { declaration } from './declarations.ts'
@@ -72,7 +73,11 @@ async function benchAppend(env: Record<string, string>) {
     await db.execute(sql`insert into bench_plain_inserts (payload) values (${text}::jsonb)`)
   const plainRate = PLAIN_INSERTS / ((performance.now() - t) / 1000)
 
-  const committer = new GroupCommitter(db, { flushMs: 2, maxBatch: 100 })
+  const committer = new GroupCommitter(db, {
+    flushMs: 2,
+    maxBatch: 100,
+    signer: new CheckpointSigner(generateSigningKey()),
+  })
   let next = 0
   const noRows = () => []
   t = performance.now()

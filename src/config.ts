@@ -26,6 +26,10 @@ const ConfigSchema = z.object({
   AUDIT_FLUSH_MS: z.coerce.number().min(0).max(1_000).default(2),
   AUDIT_MAX_BATCH: positiveInt.max(1_000).default(100),
   PG_POOL_SIZE: positiveInt.max(200).default(10),
+  /** Ed25519 private key (PKCS#8 PEM) that signs audit checkpoints; `\n` may stand for newlines. */
+  AUDIT_SIGNING_KEY: z.string().includes('PRIVATE KEY', { message: 'must be a PEM private key' }).optional(),
+  /** A file holding that key; with neither, the key is `DATA_DIR/audit-signing-key.pem`, made on first start. */
+  AUDIT_SIGNING_KEY_FILE: z.string().min(1).optional(),
 })
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>

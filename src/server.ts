@@ -27,6 +27,16 @@ async function main(): Promise<void> {
       { dataDir: config.DATA_DIR, previousOwner: runtime.database.staleLockOwner },
       'took over the DATA_DIR lock of a process that ended without releasing it (crash or kill -9)',
     )
+  const generated = runtime.services.signingKeyGenerated
+  if (generated)
+    app.log.warn(
+      { keyId: runtime.services.signer.key.keyId, file: generated },
+      generated === 'memory'
+        ? 'audit checkpoints are signed with a key that lives only as long as this process (DATA_DIR=memory://)'
+        : `generated the audit checkpoint signing key into ${generated}; production keeps it outside DATA_DIR ` +
+            'and outside the database host (AUDIT_SIGNING_KEY_FILE or AUDIT_SIGNING_KEY), or whoever can ' +
+            'rewrite the database can also re-sign it',
+    )
   // Embedded mode only: on PostgreSQL the CLI makes keys beside running servers, and several instances
   // starting together would each make one.
   const bootstrap =

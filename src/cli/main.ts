@@ -4,22 +4,38 @@ import { openDatabase } from '../db/client.ts'
 import { DataDirInUseError } from '../db/data-dir-lock.ts'
 import { openRuntime } from '../runtime.ts'
 import { cliActor, ROLES, type Role } from '../services/actor.ts'
-import { verifyFile } from './verify-file.ts'
+import { readCheckpointsFile, readPublicKeysFile, verifyFile } from './verify-file.ts'
 
 const USAGE = `usage: npm run --silent cli -- <command>
   migrate                                      apply database migrations
   keys create --role <${ROLES.join('|')}> --name <name>   create an API key; the secret is the last line
   keys list                                    list keys (never secrets)
   keys revoke <id>                             revoke a key
-  audit verify <file.ndjson>                   verify an exported audit log offline`
+  audit verify <file.ndjson> [--checkpoints <file.json> --public-key <file.pem>]
+                                               verify an exported audit log offline, and against signed checkpoints`
 
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
   const [group, action, ...rest] = argv
   if (group === 'audit' && action === 'verify') {
-    if (!rest[0]) throw new UsageError('audit verify needs a file')
-    const verdict = await verifyFile(rest[0])
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: { checkpoints: { type: 'string' }, 'public-key': { type: 'string' } },
+    })
+    if (!positionals[0]) throw new UsageError('audit verify needs a file')
+    if (Boolean(values.checkpoints) !== Boolean(values['public-key']))
+      throw new UsageError('--checkpoints and --public-key go together: a checkpoint is worth its signature')
+    const verdict = await verifyFile(
+      positionals[0],
+      values.checkpoints && values['public-key']
+        ? {
+            checkpoints: readCheckpointsFile(values.checkpoints),
+            publicKeys: readPublicKeysFile(values['public-key']),
+          }
+        : undefined,
+    )
     console.log(JSON.stringify(verdict))
     if (!verdict.ok)
       console.error(`chain broken at sequence ${verdict.firstBrokenSequence}: ${verdict.reason}`)

@@ -1,16 +1,74 @@
-import { createReadStream } from 'node:fs'
+import type { KeyObject } from 'node:crypto'
+import { createReadStream, readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
-import { type AuditEvent, ChainVerifier } from '../core/audit-chain.ts'
+import { type AuditEvent, type ChainVerdict, ChainVerifier } from '../core/audit-chain.ts'
+import { type Checkpoint, checkpointSignatureValid, publicKeysOfPem } from '../core/checkpoint.ts'
 
-/** Verifies an NDJSON export line by line, without the database. */
-export async function verifyFile(path: string) {
+export interface SignedCheckpoints {
+  checkpoints: Checkpoint[]
+  publicKeys: Map<string, KeyObject>
+}
+
+/**
+ * Checkpoints from a file: a JSON array, the list answer of GET /v1/audit/checkpoints (`{items}`), or
+ * one checkpoint per line.
+ */
+export function readCheckpointsFile(path: string): Checkpoint[] {
+  const text = readFileSync(path, 'utf8').trim()
+  if (text === '') return []
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    return text.split('\n').flatMap((line) => (line.trim() ? [JSON.parse(line) as Checkpoint] : []))
+  }
+  if (Array.isArray(parsed)) return parsed as Checkpoint[]
+  const { items } = parsed as { items?: unknown }
+  if (Array.isArray(items)) return items as Checkpoint[]
+  return [parsed as Checkpoint]
+}
+
+/**
+ * Public keys from a file: PEM (one or more `PUBLIC KEY` blocks), or the JSON of GET /v1/audit/public-key
+ * or GET /v1/audit/public-keys.
+ */
+export function readPublicKeysFile(path: string): Map<string, KeyObject> {
+  const text = readFileSync(path, 'utf8')
+  if (text.trimStart().startsWith('{')) {
+    const parsed = JSON.parse(text) as { publicKeyPem?: string; items?: { publicKeyPem: string }[] }
+    const pems = parsed.items?.map((k) => k.publicKeyPem) ?? [parsed.publicKeyPem ?? '']
+    return publicKeysOfPem(pems.join('\n'))
+  }
+  return publicKeysOfPem(text)
+}
+
+/** Verifies an NDJSON export line by line, without the database; with `signed`, against its checkpoints too. */
+export async function verifyFile(path: string, signed?: SignedCheckpoints): Promise<ChainVerdict> {
+  const bySequence = new Map<number, Checkpoint>()
+  for (const c of signed?.checkpoints ?? []) bySequence.set(c.sequence, c)
+  let verifier: ChainVerifier | null = null
+  let lineNo = 0
+  let lastSequence = 0
+  if (signed) {
+    // A checkpoint that does not verify proves nothing: refuse it before reading the export.
+    for (const c of [...bySequence.values()].sort((a, b) => a.sequence - b.sequence)) {
+      const key = signed.publicKeys.get(c.keyId)
+      const problem = !key
+        ? `checkpoint at sequence ${c.sequence} is signed by key ${c.keyId}, which is not among the public keys given`
+        : !checkpointSignatureValid(c, key)
+          ? `checkpoint at sequence ${c.sequence} has a signature that does not verify under key ${c.keyId}`
+          : null
+      if (problem) {
+        verifier = new ChainVerifier(null)
+        verifier.failAt(c.sequence, problem)
+        return verifier.verdict()
+      }
+    }
+  }
   const lines = createInterface({
     input: createReadStream(path, 'utf8'),
     crlfDelay: Number.POSITIVE_INFINITY,
   })
-  let verifier: ChainVerifier | null = null
-  let lineNo = 0
-  let lastSequence = 0
   for await (const line of lines) {
     lineNo++
     if (line.trim() === '') continue
@@ -28,6 +86,25 @@ export async function verifyFile(path: string) {
     )
     lastSequence = event.sequence
     if (!verifier.push(event)) break
+    const checkpoint = bySequence.get(event.sequence)
+    if (checkpoint && checkpoint.hash !== event.hash) {
+      verifier.failAt(
+        event.sequence,
+        `the export's hash at sequence ${event.sequence} differs from the checkpoint signed at ${checkpoint.at}: the history was rewritten`,
+      )
+      break
+    }
   }
-  return (verifier ?? new ChainVerifier(null)).verdict()
+  verifier ??= new ChainVerifier(null)
+  if (verifier.verdict().ok) {
+    // Checkpoints past the export's end sign events the export does not have.
+    const beyond = [...bySequence.values()].filter((c) => c.sequence > lastSequence)
+    const last = beyond.sort((a, b) => b.sequence - a.sequence)[0]
+    if (last)
+      verifier.failAt(
+        lastSequence + 1,
+        `the export ends at sequence ${lastSequence}, but a checkpoint signed at ${last.at} covers events up to sequence ${last.sequence}: the tail is missing`,
+      )
+  }
+  return verifier.verdict()
 }

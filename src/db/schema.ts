@@ -125,6 +125,34 @@ export const auditEvents = pgTable(
 )
 
 /**
+ * Signed checkpoints (contract §9), one per committed batch of audit events, written in the batch's own
+ * statement or transaction. Append-only like the events (a migration adds the triggers).
+ */
+export const auditCheckpoints = pgTable(
+  'audit_checkpoints',
+  {
+    sequence: bigint('sequence', { mode: 'number' }).primaryKey(),
+    hash: text('hash').notNull(),
+    /** The signed ISO time, as signed (text: a timestamp would not promise the same spelling back). */
+    at: text('at').notNull(),
+    keyId: text('key_id').notNull(),
+    signature: text('signature').notNull(),
+  },
+  (t) => [index('audit_checkpoints_at_idx').on(t.at)],
+)
+
+/**
+ * Every public key that ever signed a checkpoint, so checkpoints signed before a rotation stay verifiable.
+ * The private keys are never in the database.
+ */
+export const auditSigningKeys = pgTable('audit_signing_keys', {
+  keyId: text('key_id').primaryKey(),
+  algorithm: text('algorithm').notNull(),
+  publicKeyPem: text('public_key_pem').notNull(),
+  firstUsedAt: timestamp('first_used_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+})
+
+/**
  * One row per screened line: the facts the trade report and the decision log read, so neither parses
  * audit payloads. Written in the same statement as its screening and audit event; migration 0004
  * back-filled it from the payloads of screenings stored before it existed. Derived data: the audit

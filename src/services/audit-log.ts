@@ -9,9 +9,11 @@ import {
   sealEvents,
   type UnsealedEvent,
 } from '../core/audit-chain.ts'
+import type { Checkpoint } from '../core/checkpoint.ts'
 import { insertRowsSql, JsonText } from '../db/bulk-insert.ts'
 import { type Db, type Queryable, queryRows, type Tx } from '../db/client.ts'
-import { auditEvents } from '../db/schema.ts'
+import { auditCheckpoints, auditEvents } from '../db/schema.ts'
+import type { CheckpointSigner } from './audit-signer.ts'
 
 /** Serialises appends across every process on the database, so the chain stays one gap-free line. */
 const AUDIT_LOCK_KEY = 7_417_002
@@ -40,6 +42,19 @@ function insertEventsSql(events: readonly SealedEvent[], where?: SQL): SQL | nul
   )
 }
 
+/**
+ * The INSERT of a batch's checkpoint, run in the batch's statement or transaction. Guarded by the chain
+ * lock like the events: the parts of one statement run in no set order, and a checkpoint inserted before
+ * its statement took the lock would hold its sequence's index entry while waiting for the lock, which a
+ * writer holding the lock and inserting the same sequence then waits for — a deadlock, found by two
+ * servers on one PostgreSQL.
+ */
+export function insertCheckpointSql(c: Checkpoint): SQL {
+  return sql`insert into ${auditCheckpoints} (sequence, hash, at, key_id, signature)
+    select ${c.sequence}::bigint, ${c.hash}::text, ${c.at}::text, ${c.keyId}::text, ${c.signature}::text
+    where (select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})) is not null`
+}
+
 /** Writes sealed events in one statement (inside the caller's transaction, under the chain lock). */
 export async function insertEvents(db: Queryable, events: readonly SealedEvent[]): Promise<void> {
   const statement = insertEventsSql(events)
@@ -66,12 +81,20 @@ export async function lockChain(tx: Tx): Promise<void> {
 
 /**
  * Appends events inside the caller's transaction: takes the chain lock, reads the tail and links each
- * event to the one before. The events are durable when the caller's transaction commits.
+ * event to the one before, then signs their checkpoint. The events are durable when the caller's
+ * transaction commits.
  */
-export async function appendEvents(tx: Tx, pending: readonly UnsealedEvent[]): Promise<AuditEvent[]> {
+export async function appendEvents(
+  tx: Tx,
+  pending: readonly UnsealedEvent[],
+  signer: CheckpointSigner,
+): Promise<AuditEvent[]> {
   await lockChain(tx)
-  const sealed = sealEvents(pending, await readTail(tx), new Date().toISOString())
+  const at = new Date().toISOString()
+  const sealed = sealEvents(pending, await readTail(tx), at)
   await insertEvents(tx, sealed)
+  // These events are a batch of their own: it ends in a checkpoint too, committed with them.
+  await tx.execute(insertCheckpointSql(signer.sign(sealed[sealed.length - 1]!, at)))
   return sealed
 }
 
@@ -96,7 +119,9 @@ export function appendSealedSql(events: readonly SealedEvent[], rows: readonly S
 export function isChainConflict(err: unknown): boolean {
   for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
     const { code, constraint } = e as { code?: string; constraint?: string }
-    if (code === '23505' && constraint === 'audit_events_pkey') return true
+    // The batch's checkpoint takes the same (last) sequence, and PostgreSQL may refuse it first.
+    if (code === '23505' && (constraint === 'audit_events_pkey' || constraint === 'audit_checkpoints_pkey'))
+      return true
   }
   return false
 }

@@ -1,8 +1,10 @@
 import type { SQL } from 'drizzle-orm'
 import { type AuditEvent, type ChainTail, sealEvents, type UnsealedEvent } from '../core/audit-chain.ts'
 import { canonicalJson } from '../core/canonical-json.ts'
+import type { Checkpoint } from '../core/checkpoint.ts'
 import type { Db, Queryable } from '../db/client.ts'
-import { appendSealedSql, isChainConflict, lockChain, readTail } from './audit-log.ts'
+import { appendSealedSql, insertCheckpointSql, isChainConflict, lockChain, readTail } from './audit-log.ts'
+import type { CheckpointSigner } from './audit-signer.ts'
 import { isDatabaseUnavailable } from './errors.ts'
 
 /**
@@ -17,10 +19,21 @@ export interface CommitItem {
   stage: StageRows
 }
 
+/** An event as committed, with the signed checkpoint of its batch (the caller's receipt). */
+export interface Committed {
+  event: AuditEvent
+  checkpoint: Checkpoint
+}
+
 interface Waiting {
   item: CommitItem
-  resolve: (event: AuditEvent) => void
+  resolve: (committed: Committed) => void
   reject: (err: unknown) => void
+}
+
+interface Batch {
+  events: AuditEvent[]
+  checkpoint: Checkpoint
 }
 
 /**
@@ -32,6 +45,8 @@ export type BatchListener = (events: number, seconds: number) => void
 export interface GroupCommitOptions {
   flushMs: number
   maxBatch: number
+  /** Signs each batch's checkpoint: once per batch, in the batch's statement. */
+  signer: CheckpointSigner
 }
 
 /**
@@ -59,7 +74,7 @@ export class GroupCommitter {
     return () => this.batchListeners.delete(listener)
   }
 
-  submit(item: CommitItem): Promise<AuditEvent> {
+  submit(item: CommitItem): Promise<Committed> {
     if (this.closed) return Promise.reject(new Error('audit writer is closed'))
     // Canonicalise now, while requests still run concurrently, not inside the serialised flush.
     item.event.canonicalPayload ??= canonicalJson(item.event.payload)
@@ -93,11 +108,11 @@ export class GroupCommitter {
   private async flush(batch: Waiting[]): Promise<void> {
     try {
       const started = performance.now()
-      const events = await this.commit(batch.map((w) => w.item))
+      const { events, checkpoint } = await this.commit(batch.map((w) => w.item))
       const seconds = (performance.now() - started) / 1000
       for (const listener of this.batchListeners) listener(batch.length, seconds)
       batch.forEach((w, i) => {
-        w.resolve(events[i]!)
+        w.resolve({ event: events[i]!, checkpoint })
       })
     } catch (err) {
       // With the database gone, retrying each item would only queue more doomed transactions.
@@ -107,8 +122,8 @@ export class GroupCommitter {
       }
       for (const w of batch) {
         try {
-          const [event] = await this.commit([w.item])
-          w.resolve(event!)
+          const { events, checkpoint } = await this.commit([w.item])
+          w.resolve({ event: events[0]!, checkpoint })
         } catch (single) {
           w.reject(single)
         }
@@ -122,7 +137,7 @@ export class GroupCommitter {
    * registry event), the statement fails on the sequence and writes nothing; the batch is then written
    * under the chain lock after the tail read there.
    */
-  private async commit(items: CommitItem[]): Promise<AuditEvent[]> {
+  private async commit(items: CommitItem[]): Promise<Batch> {
     const known = this.tail
     this.tail = undefined
     if (known !== undefined) {
@@ -132,19 +147,21 @@ export class GroupCommitter {
         if (!isChainConflict(err)) throw err
       }
     }
-    const events = await this.db.transaction(async (tx) => {
+    const batch = await this.db.transaction(async (tx) => {
       await lockChain(tx)
       return this.write(tx, items, await readTail(tx))
     })
-    return this.remember(events)
+    return this.remember(batch)
   }
 
-  private async write(db: Queryable, items: CommitItem[], tail: ChainTail | null): Promise<AuditEvent[]> {
+  private async write(db: Queryable, items: CommitItem[], tail: ChainTail | null): Promise<Batch> {
+    const at = new Date().toISOString()
     const events = sealEvents(
       items.map((i) => i.event),
       tail,
-      new Date().toISOString(),
+      at,
     )
+    const checkpoint = this.options.signer.sign(events[events.length - 1]!, at)
     const byStage = new Map<StageRows, { item: CommitItem; event: AuditEvent }[]>()
     items.forEach((item, i) => {
       const list = byStage.get(item.stage) ?? []
@@ -152,14 +169,14 @@ export class GroupCommitter {
       byStage.set(item.stage, list)
     })
     const rows = [...byStage].flatMap(([stage, list]) => stage(list)).filter((r): r is SQL => r !== null)
+    rows.push(insertCheckpointSql(checkpoint))
     await db.execute(appendSealedSql(events, rows))
-    return events
+    return { events, checkpoint }
   }
 
-  private remember(events: AuditEvent[]): AuditEvent[] {
-    const last = events[events.length - 1]!
-    this.tail = { sequence: last.sequence, hash: last.hash }
-    return events
+  private remember(batch: Batch): Batch {
+    this.tail = { sequence: batch.checkpoint.sequence, hash: batch.checkpoint.hash }
+    return batch
   }
 
   /** Stops taking work and waits for what was accepted to commit. */

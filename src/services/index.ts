@@ -1,6 +1,7 @@
 import type { Config } from '../config.ts'
 import type { Database } from '../db/client.ts'
 import { SYSTEM_ACTOR } from './actor.ts'
+import { CheckpointSigner, loadSigningKey } from './audit-signer.ts'
 import { GroupCommitter } from './group-commit.ts'
 import { ImpactService } from './impact-service.ts'
 import { KeyService } from './key-service.ts'
@@ -19,6 +20,9 @@ export interface Services {
   impact: ImpactService
   committer: GroupCommitter
   nomenclature: Nomenclature
+  signer: CheckpointSigner
+  /** Where a signing key was generated at this start (`memory` for an in-memory database), else null. */
+  signingKeyGenerated: string | null
   tradeReport: TradeReportService
 }
 
@@ -27,23 +31,29 @@ let nomenclature: Nomenclature | undefined
 /** Wires the services over an open, migrated database and loads the active registry (bringing in the bundled versions). */
 export async function createServices(database: Database, config: Config): Promise<Services> {
   nomenclature ??= Nomenclature.load()
-  const registry = new RegistryService(database.db)
+  const { key, generated } = loadSigningKey(config)
+  const signer = new CheckpointSigner(key)
+  await signer.register(database.db)
+  const registry = new RegistryService(database.db, signer)
   await registry.seedBundled(SYSTEM_ACTOR)
   await registry.refresh()
   const committer = new GroupCommitter(database.db, {
     flushMs: config.AUDIT_FLUSH_MS,
     maxBatch: config.AUDIT_MAX_BATCH,
+    signer,
   })
   const screenings = new ScreeningService(database.db, registry, committer, nomenclature)
   return {
     database,
     registry,
-    keys: new KeyService(database.db),
+    keys: new KeyService(database.db, signer),
     screenings,
-    reviews: new ReviewService(database.db),
+    reviews: new ReviewService(database.db, signer),
     impact: new ImpactService(database.db, registry),
     committer,
     nomenclature,
+    signer,
+    signingKeyGenerated: generated,
     tradeReport: new TradeReportService(database.db, registry, nomenclature),
   }
 }

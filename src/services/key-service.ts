@@ -5,6 +5,7 @@ import type { Db } from '../db/client.ts'
 import { apiKeys } from '../db/schema.ts'
 import type { Principal, Role } from './actor.ts'
 import { appendEvents } from './audit-log.ts'
+import type { CheckpointSigner } from './audit-signer.ts'
 import { notFound } from './errors.ts'
 
 const SECRET_PREFIX = 'pops_'
@@ -44,7 +45,10 @@ export class KeyService {
   private readonly cache = new Map<string, { principal: Principal | null; until: number }>()
   private readonly lastUsedWritten = new Map<string, number>()
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly signer: CheckpointSigner,
+  ) {}
 
   async create(
     role: Role,
@@ -60,15 +64,19 @@ export class KeyService {
         .insert(apiKeys)
         .values({ id, name, role, prefix: secret.slice(0, 12), keyHash: hashSecret(secret) })
         .returning()
-      await appendEvents(tx, [
-        {
-          action: 'key.created',
-          actor,
-          subject: { keyId: id },
-          requestId,
-          payload: { name, role, prefix: row!.prefix },
-        },
-      ])
+      await appendEvents(
+        tx,
+        [
+          {
+            action: 'key.created',
+            actor,
+            subject: { keyId: id },
+            requestId,
+            payload: { name, role, prefix: row!.prefix },
+          },
+        ],
+        this.signer,
+      )
       return summarize(row!)
     })
     return { key, secret }
@@ -94,15 +102,19 @@ export class KeyService {
         .set({ revokedAt: new Date() })
         .where(eq(apiKeys.id, id))
         .returning()
-      await appendEvents(tx, [
-        {
-          action: 'key.revoked',
-          actor,
-          subject: { keyId: id },
-          requestId,
-          payload: { name: row!.name, role: row!.role },
-        },
-      ])
+      await appendEvents(
+        tx,
+        [
+          {
+            action: 'key.revoked',
+            actor,
+            subject: { keyId: id },
+            requestId,
+            payload: { name: row!.name, role: row!.role },
+          },
+        ],
+        this.signer,
+      )
       return summarize(row!)
     })
     this.cache.clear()

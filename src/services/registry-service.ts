@@ -10,6 +10,7 @@ import type { Db } from '../db/client.ts'
 import { registryVersions } from '../db/schema.ts'
 import { projectFile } from '../project-files.ts'
 import { appendEvents, lockChain } from './audit-log.ts'
+import type { CheckpointSigner } from './audit-signer.ts'
 import { AppError, notFound, validationFailed } from './errors.ts'
 
 /** The registry versions shipped in `registry/versions/`, oldest first. */
@@ -68,7 +69,10 @@ export class RegistryService {
   private poller: NodeJS.Timeout | null = null
   private readonly snapshots = new Map<string, RegistrySnapshot>()
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly signer: CheckpointSigner,
+  ) {}
 
   current(): RegistrySnapshot | null {
     return this.snapshot
@@ -133,7 +137,7 @@ export class RegistryService {
             payload: { hash, previous: null },
           })
       }
-      await appendEvents(tx, events)
+      await appendEvents(tx, events, this.signer)
     })
   }
 
@@ -198,16 +202,20 @@ export class RegistryService {
         throw new AppError(409, 'VERSION_EXISTS', `registry version ${document.version} already exists`, {
           title: 'Conflict',
         })
-      await appendEvents(tx, [
-        {
-          action: 'registry.imported',
-          actor,
-          subject: { registryVersion: document.version },
-          registryVersion: document.version,
-          requestId,
-          payload: { hash, groups: document.groups.length },
-        },
-      ])
+      await appendEvents(
+        tx,
+        [
+          {
+            action: 'registry.imported',
+            actor,
+            subject: { registryVersion: document.version },
+            registryVersion: document.version,
+            requestId,
+            payload: { hash, groups: document.groups.length },
+          },
+        ],
+        this.signer,
+      )
       return summarize(inserted[0]!)
     })
   }
@@ -228,16 +236,20 @@ export class RegistryService {
         .set({ active: true, activatedAt: new Date(), activatedBy: actor })
         .where(eq(registryVersions.version, version))
         .returning()
-      await appendEvents(tx, [
-        {
-          action: 'registry.activated',
-          actor,
-          subject: { registryVersion: version },
-          registryVersion: version,
-          requestId,
-          payload: { hash: target.contentHash, previous: previous?.version ?? null },
-        },
-      ])
+      await appendEvents(
+        tx,
+        [
+          {
+            action: 'registry.activated',
+            actor,
+            subject: { registryVersion: version },
+            registryVersion: version,
+            requestId,
+            payload: { hash: target.contentHash, previous: previous?.version ?? null },
+          },
+        ],
+        this.signer,
+      )
       return summarize(updated!)
     })
     await this.refresh()

@@ -3,6 +3,7 @@ import type { Db, Tx } from '../db/client.ts'
 import { auditEvents, reviewCases, screenings } from '../db/schema.ts'
 import type { Principal } from './actor.ts'
 import { appendEvents } from './audit-log.ts'
+import type { CheckpointSigner } from './audit-signer.ts'
 import { AppError, notFound } from './errors.ts'
 
 export const REVIEW_REASON_CODES = [
@@ -88,7 +89,10 @@ export interface ReviewFilter {
 
 /** The officer's queue: one case per REVIEW screening, closed once with a reason and a note. */
 export class ReviewService {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly signer: CheckpointSigner,
+  ) {}
 
   async list(filter: ReviewFilter): Promise<{ items: ReviewCase[]; nextCursor: string | null }> {
     const conditions = []
@@ -130,16 +134,20 @@ export class ReviewService {
           title: 'Conflict',
         })
       if (resolution.outcome === 'ALLOW') await refuseAllowOverBlock(tx, row.screeningId)
-      const [event] = await appendEvents(tx, [
-        {
-          action: 'review.resolved',
-          actor,
-          subject: { reviewId: id, screeningId: row.screeningId, declarationId: row.declarationId },
-          decision: resolution.outcome,
-          requestId,
-          payload: resolution,
-        },
-      ])
+      const [event] = await appendEvents(
+        tx,
+        [
+          {
+            action: 'review.resolved',
+            actor,
+            subject: { reviewId: id, screeningId: row.screeningId, declarationId: row.declarationId },
+            decision: resolution.outcome,
+            requestId,
+            payload: resolution,
+          },
+        ],
+        this.signer,
+      )
       const [updated] = await tx
         .update(reviewCases)
         .set({

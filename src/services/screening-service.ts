@@ -1,8 +1,9 @@
 import crypto from 'node:crypto'
-import { and, desc, eq, gte, lt } from 'drizzle-orm'
+import { and, desc, eq, gte, lt, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import { answerLinesJson } from '../core/answer-json.ts'
 import { canonicalJson, canonicalMembers, canonicalObject } from '../core/canonical-json.ts'
+import type { Checkpoint } from '../core/checkpoint.ts'
 import type { ReceivedMessage } from '../core/dec-message.ts'
 import { type Extracted, unreadableCasAdvisory } from '../core/declaration-elements.ts'
 import { type LineFacts, lineFacts } from '../core/line-facts.ts'
@@ -38,7 +39,11 @@ export interface ScreeningResponse {
   registry: { version: string; hash: string }
   lines: ScreeningLine[]
   rescreenOf?: string
-  audit: { sequence: number; hash: string }
+  /**
+   * `checkpoint`: the signed checkpoint of the batch that stored it (contract §9), the caller's receipt;
+   * null only for a screening stored before checkpoints existed, until a later batch covers it.
+   */
+  audit: { sequence: number; hash: string; checkpoint: Checkpoint | null }
 }
 
 export interface Disposition {
@@ -148,9 +153,9 @@ export class ScreeningService {
         if (replay) return { answer: replay, replayed: true }
       }
       const pending = this.decide(input, snapshot, hash, canonicalRequest)
-      let event: Awaited<ReturnType<GroupCommitter['submit']>>
+      let committed: Awaited<ReturnType<GroupCommitter['submit']>>
       try {
-        event = await this.committer.submit(this.commitItem(pending))
+        committed = await this.committer.submit(this.commitItem(pending))
       } catch (err) {
         if (idemKey && isUniqueViolation(err)) {
           // Another process stored the same key first.
@@ -160,7 +165,11 @@ export class ScreeningService {
         throw unavailable('the decision could not be stored durably; no decision was made', err)
       }
       return {
-        answer: answer(pending.response, pending.members, { sequence: event.sequence, hash: event.hash }),
+        answer: answer(pending.response, pending.members, {
+          sequence: committed.event.sequence,
+          hash: committed.event.hash,
+          checkpoint: committed.checkpoint,
+        }),
         replayed: false,
       }
     } finally {
@@ -187,6 +196,7 @@ export class ScreeningService {
     return answer(response, canonicalMembers(response), {
       sequence: Number(row.sequence),
       hash: row.auditHash,
+      checkpoint: checkpointOf(row.checkpoint),
     })
   }
 
@@ -398,11 +408,17 @@ export interface ScreeningPayload {
 /** Joins a screening to the audit event that holds its request and answer. */
 export const ITS_AUDIT_EVENT = eq(auditEvents.sequence, screenings.auditSequence)
 
-/** The columns a stored answer is rebuilt from: its audit event's payload, sequence and hash. */
+/**
+ * The columns a stored answer is rebuilt from: its audit event's payload, sequence and hash, and the
+ * first checkpoint at or after it (its batch's: every batch ends in one).
+ */
 const storedAnswer = {
   payload: auditEvents.payload,
   sequence: auditEvents.sequence,
   auditHash: auditEvents.hash,
+  checkpoint: sql<string | null>`(select json_build_object('sequence', c.sequence, 'hash', c.hash, 'at', c.at,
+    'keyId', c.key_id, 'signature', c.signature)::text from audit_checkpoints c
+    where c.sequence >= ${auditEvents.sequence} order by c.sequence limit 1)`,
 }
 
 /** The answer sent for a stored or new screening: its members' canonical JSON with `audit` added. */
@@ -419,9 +435,25 @@ function answer(
   }
 }
 
-function answerOf(row: { payload: unknown; sequence: number; auditHash: string }): ScreeningResponse {
+function checkpointOf(text: string | null): Checkpoint | null {
+  return text === null ? null : (JSON.parse(text) as Checkpoint)
+}
+
+function answerOf(row: {
+  payload: unknown
+  sequence: number
+  auditHash: string
+  checkpoint: string | null
+}): ScreeningResponse {
   const { response } = row.payload as ScreeningPayload
-  return { ...response, audit: { sequence: Number(row.sequence), hash: row.auditHash } }
+  return {
+    ...response,
+    audit: {
+      sequence: Number(row.sequence),
+      hash: row.auditHash,
+      checkpoint: checkpointOf(row.checkpoint),
+    },
+  }
 }
 
 const canSee = (viewer: Principal, ownerKeyId: string) =>

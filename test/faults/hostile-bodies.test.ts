@@ -112,7 +112,11 @@ function mutate(path: (string | number)[], value: unknown): string {
   const body = structuredClone(VALID) as Record<string | number, unknown>
   if (path.length === 0) return JSON.stringify(value) ?? 'null'
   let at = body
-  for (const key of path.slice(0, -1)) at = at[key] as Record<string | number, unknown>
+  // A path may lead through an optional member VALID leaves out (lines/0/quantity/unit): create it.
+  for (const key of path.slice(0, -1)) {
+    at[key] ??= {}
+    at = at[key] as Record<string | number, unknown>
+  }
   // defineProperty, so "__proto__" becomes an own key that JSON.stringify writes out.
   Object.defineProperty(at, path.at(-1)!, { value, enumerable: true, configurable: true, writable: true })
   return JSON.stringify(body) ?? 'null'

@@ -158,9 +158,11 @@ describe('group commit', () => {
       })
     const other = (n: number) =>
       g.runtime.services.database.db.transaction((tx) =>
-        appendEvents(tx, [
-          { action: 'key.revoked', actor: cliActor(), subject: { keyId: `other-${n}` }, payload: { n } },
-        ]),
+        appendEvents(
+          tx,
+          [{ action: 'key.revoked', actor: cliActor(), subject: { keyId: `other-${n}` }, payload: { n } }],
+          g.runtime.services.signer,
+        ),
       )
     try {
       const before = await screenOne('GC-0')

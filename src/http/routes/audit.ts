@@ -10,8 +10,10 @@ import {
   readEventPages,
   readTail,
 } from '../../services/audit-log.ts'
+import { listCheckpoints, listPublicKeys } from '../../services/checkpoint-log.ts'
 import type { Services } from '../../services/index.ts'
-import { DateTimeQuery, problemResponses } from '../schemas/common.ts'
+import { DateTimeQuery, Page, problemResponses } from '../schemas/common.ts'
+import { AuditCheckpoint } from '../schemas/screening.ts'
 import { streamBody } from '../stream-response.ts'
 import type { App } from '../types.ts'
 
@@ -106,7 +108,86 @@ async function* csvChunks(pages: AsyncIterable<EventText[]>): AsyncGenerator<str
       yield stringify(page.slice(i, i + CSV_ROWS_PER_CHUNK).map(csvRow), options)
 }
 
-export async function auditRoutes(app: App, { database }: Services) {
+const PublicKey = z
+  .object({
+    algorithm: z.literal('Ed25519'),
+    keyId: z.string(),
+    publicKeyPem: z.string().describe('SubjectPublicKeyInfo, PEM'),
+  })
+  .meta({ id: 'AuditPublicKey' })
+
+export async function auditRoutes(app: App, { database, signer }: Services) {
+  app.get(
+    '/v1/audit/public-key',
+    {
+      config: { roles: ['screener', 'officer', 'auditor', 'admin'] },
+      schema: {
+        operationId: 'getAuditPublicKey',
+        tags: ['audit'],
+        summary: 'The Ed25519 public key that signs new checkpoints',
+        description:
+          'Checkpoints carry the `keyId` that signed them; keys used before a rotation are listed at GET /v1/audit/public-keys.',
+        response: { 200: PublicKey, ...problemResponses },
+      },
+    },
+    async () => ({
+      algorithm: 'Ed25519' as const,
+      keyId: signer.key.keyId,
+      publicKeyPem: signer.key.publicKeyPem,
+    }),
+  )
+
+  app.get(
+    '/v1/audit/public-keys',
+    {
+      config: { roles: ['screener', 'officer', 'auditor', 'admin'] },
+      schema: {
+        operationId: 'listAuditPublicKeys',
+        tags: ['audit'],
+        summary: 'Every public key that ever signed a checkpoint, oldest first (rotated keys stay listed)',
+        response: {
+          200: z.object({
+            items: z.array(PublicKey.extend({ firstUsedAt: z.string() })),
+            nextCursor: z.null(),
+          }),
+          ...problemResponses,
+        },
+      },
+    },
+    async () => ({ items: await listPublicKeys(database.db), nextCursor: null }),
+  )
+
+  app.get(
+    '/v1/audit/checkpoints',
+    {
+      config: { roles: ['auditor', 'admin'] },
+      schema: {
+        operationId: 'listAuditCheckpoints',
+        tags: ['audit'],
+        summary: 'Signed checkpoints, one per committed batch of audit events, in sequence order',
+        description:
+          'Verify an export against them offline: `npm run --silent cli -- audit verify export.ndjson --checkpoints checkpoints.json --public-key key.pem` (the file may be this answer, or its items, of every page).',
+        querystring: z.object({
+          from: DateTimeQuery.optional().describe('checkpoints signed at or after (the time of their batch)'),
+          to: DateTimeQuery.optional().describe('checkpoints signed before'),
+          cursor: z
+            .string()
+            .regex(/^\d{1,15}$/, 'a nextCursor value')
+            .optional(),
+          limit: z.coerce.number().int().min(1).max(1000).default(100).describe('page size, 1–1000'),
+        }),
+        response: { 200: Page(AuditCheckpoint), ...problemResponses },
+      },
+    },
+    async (request) => {
+      const { cursor, ...filter } = request.query
+      return listCheckpoints(database.db, {
+        ...filter,
+        cursor: cursor === undefined ? undefined : Number(cursor),
+      })
+    },
+  )
+
   app.get(
     '/v1/audit/events',
     {

@@ -62,6 +62,20 @@ const Line = z.object({
     .describe('DecMessage screenings only: what was read from the line’s GModel and Stuff'),
 })
 
+export const AuditCheckpoint = z
+  .object({
+    sequence: z.number().int().describe('the sequence of the batch’s last event'),
+    hash: z.string().describe('the hash of that event'),
+    at: z.string().describe('ISO time, as signed'),
+    keyId: z.string().describe('the signing key (GET /v1/audit/public-keys)'),
+    signature: z
+      .string()
+      .describe(
+        'base64 Ed25519 signature over the UTF-8 bytes of popscreen-checkpoint:v1:<sequence>:<hash>:<at>',
+      ),
+  })
+  .meta({ id: 'AuditCheckpoint' })
+
 const screeningFields = {
   screeningId: z.string(),
   declarationId: z.string(),
@@ -71,7 +85,13 @@ const screeningFields = {
   registry: z.object({ version: z.string(), hash: z.string() }),
   lines: z.array(Line),
   rescreenOf: z.string().optional().describe('the screening this one re-screened'),
-  audit: z.object({ sequence: z.number().int(), hash: z.string() }),
+  audit: z.object({
+    sequence: z.number().int(),
+    hash: z.string(),
+    checkpoint: AuditCheckpoint.nullable().describe(
+      'the signed checkpoint of the batch that stored this screening: a receipt verifiable offline with the public key (GET /v1/audit/public-key); null only for screenings stored before checkpoints existed',
+    ),
+  }),
 }
 
 export const ScreeningResponse = z.object(screeningFields).meta({ id: 'ScreeningResponse' })
