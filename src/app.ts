@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger } from 'fastify'
 import type { Config } from './config.ts'
+import { LongReads } from './http/long-reads.ts'
 import { auth } from './http/plugins/auth.ts'
 import { docs } from './http/plugins/docs.ts'
 import { metrics } from './http/plugins/metrics.ts'
@@ -59,17 +60,19 @@ export async function buildApp({
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
 
+  app.decorate('longReads', new LongReads(config.EXPORT_CONCURRENCY, config.EXPORT_MIN_BYTES_PER_SECOND))
   const state = { draining: false }
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
 
+  // Security first: its headers and per-IP limit apply to every answer, the refusals below included.
+  await app.register(security, { config })
   await app.register(problemDetails)
   await app.register(requestEncoding)
   await app.register(metrics, { audit: services.committer })
   await app.register(docs)
-  await app.register(auth, { keys: services.keys })
-  await app.register(security, { config })
+  await app.register(auth, { keys: services.keys, afterAuthentication: app.limitPerKey })
 
   await healthRoutes(app, services, state)
   await screeningRoutes(app, services)

@@ -13,8 +13,10 @@ const ConfigSchema = z.object({
     .optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
-  /** Requests per key (or per IP before authentication) per RATE_LIMIT_WINDOW_MS. */
+  /** Requests per API key per RATE_LIMIT_WINDOW_MS, counted once the key is known (403, 400, 422 too). */
   RATE_LIMIT_MAX: positiveInt.default(60_000),
+  /** Requests per client IP per RATE_LIMIT_WINDOW_MS, counted before authentication (401s too). */
+  RATE_LIMIT_IP_MAX: positiveInt.default(120_000),
   RATE_LIMIT_WINDOW_MS: positiveInt.default(60_000),
   BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
   /** Event-loop delay above which new requests are shed with 503; 0 turns load shedding off. */
@@ -26,6 +28,14 @@ const ConfigSchema = z.object({
   AUDIT_FLUSH_MS: z.coerce.number().min(0).max(1_000).default(2),
   AUDIT_MAX_BATCH: positiveInt.max(1_000).default(100),
   PG_POOL_SIZE: positiveInt.max(200).default(10),
+  /**
+   * Long reads at once (audit exports, verifications, impact reports) per instance; more are answered 503
+   * with Retry-After. On PostgreSQL they read through their own pool of twice as many connections, so
+   * they never take the connections screenings commit through.
+   */
+  EXPORT_CONCURRENCY: positiveInt.max(50).default(4),
+  /** A streamed export slower than this (bytes per second over any 10 s) is cut; 0 turns it off. */
+  EXPORT_MIN_BYTES_PER_SECOND: z.coerce.number().int().min(0).default(65_536),
   /** Ed25519 private key (PKCS#8 PEM) that signs audit checkpoints; `\n` may stand for newlines. */
   AUDIT_SIGNING_KEY: z.string().includes('PRIVATE KEY', { message: 'must be a PEM private key' }).optional(),
   /** A file holding that key; with neither, the key is `DATA_DIR/audit-signing-key.pem`, made on first start. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { FastifyServerOptions } from 'fastify'
+import pino from 'pino'
 import type { Config } from './config.ts'
 
 /** Paths whose values never reach a log line: API keys travel in Authorization. */
@@ -15,9 +16,36 @@ export const REDACT_PATHS = [
   'secret',
 ]
 
+/** Members of database errors that carry data: query parameters (other callers' declarations) and key values. */
+const DATA_MEMBERS = new Set(['params', 'query', 'detail', 'where', 'cause'])
+
+/**
+ * An error as logged, without the data it may carry: drizzle's failed-query error spells out every
+ * parameter (a batch's parameters are other screeners' declarations) in its message and stack, and
+ * PostgreSQL's `detail` names the values of a violated key. The SQL text stays (shortened): it has only
+ * placeholders.
+ */
+function withoutData(err: Error, depth = 0): Error {
+  const failedQuery = 'params' in err && 'query' in err && err.message.startsWith('Failed query:')
+  const message = failedQuery ? `Failed query: ${String(err.query).slice(0, 300)}` : err.message
+  const copy = new Error(message)
+  copy.name = err.name
+  copy.stack = err.stack?.replace(err.message, message)
+  const fields = copy as unknown as Record<string, unknown>
+  for (const [key, value] of Object.entries(err)) if (!DATA_MEMBERS.has(key)) fields[key] = value
+  if (err.cause instanceof Error && depth < 8) copy.cause = withoutData(err.cause, depth + 1)
+  return copy
+}
+
+/** pino serializers: errors never log query parameters (see withoutData). */
+export const LOG_SERIALIZERS = {
+  err: (err: Error) => pino.stdSerializers.err(err instanceof Error ? withoutData(err) : err),
+}
+
 export function loggerOptions(config: Pick<Config, 'LOG_LEVEL'>): FastifyServerOptions['logger'] {
   return {
     level: config.LOG_LEVEL,
+    serializers: LOG_SERIALIZERS,
     redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
     ...(process.stdout.isTTY && config.LOG_LEVEL !== 'silent'
       ? { transport: { target: 'pino-pretty' } }

@@ -14,6 +14,7 @@ export async function openRuntime(config: Config, onPoolError?: (err: Error) => 
     databaseUrl: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
     poolSize: config.PG_POOL_SIZE,
+    exportPoolSize: 2 * config.EXPORT_CONCURRENCY,
     onPoolError,
   })
   try {

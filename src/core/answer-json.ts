@@ -42,8 +42,10 @@ function advisoryJson(a: Advisory, texts: SnapshotJson): string {
   const head =
     `{"code":${json(a.code)},"matched":${matchedJson(a.matched)},` +
     `"message":{"en":${json(a.message.en)},"zh":${json(a.message.zh)}}`
-  // UNREADABLE_CAS names a token of the declaration, not a registry group.
-  return a.substanceId === undefined ? `${head}}` : `${head},${groupTail(a, texts)}}`
+  // UNREADABLE_CAS names a token of the declaration, not a registry group; STRICTER_TODAY's facts follow
+  // (`today` sorts after `substanceId`).
+  const group = a.substanceId === undefined ? '' : `,${groupTail(a, texts)}`
+  return `${head}${group}${a.today ? `,"today":${canonicalJson(a.today)}` : ''}}`
 }
 
 function listJson<T>(

@@ -1,5 +1,13 @@
 import type { RegistryGroup, RegistryMeasure } from './registry-document.ts'
-import type { Bilingual, Direction, GroupAdvisoryCode, Matched, ReasonCode } from './types.ts'
+import type {
+  AdvisoryCode,
+  Bilingual,
+  Direction,
+  Matched,
+  Outcome,
+  ReasonCode,
+  StricterToday,
+} from './types.ts'
 
 /** What the officer reads: one sentence per reason, in Chinese and English, naming what matched. */
 export interface MessageContext {
@@ -95,7 +103,13 @@ export function reasonMessage(code: ReasonCode, c: MessageContext): Bilingual {
   }
 }
 
-export function advisoryMessage(code: GroupAdvisoryCode, c: Omit<MessageContext, 'measure'>): Bilingual {
+/**
+ * Advisories of one line's own matches against a group (STRICTER_TODAY compares two screenings:
+ * stricterTodayMessage; UNREADABLE_CAS names a token of a DecMessage: unreadableCasAdvisory).
+ */
+export type LineAdvisoryCode = Exclude<AdvisoryCode, 'STRICTER_TODAY' | 'UNREADABLE_CAS'>
+
+export function advisoryMessage(code: LineAdvisoryCode, c: Omit<MessageContext, 'measure'>): Bilingual {
   const w = what(c.matched)
   const g = c.group.names
   switch (code) {
@@ -124,5 +138,22 @@ export function advisoryMessage(code: GroupAdvisoryCode, c: Omit<MessageContext,
         en: `${w.en} is a residual line where ${g.en} may be classified; none of the declared CAS numbers is listed.`,
         zh: `${w.zh}为可归入${g.zh}的“其他”子目；申报的CAS号均未列入登记表。`,
       }
+  }
+}
+
+const OUTCOME_ZH: Record<Outcome, string> = { ALLOW: '放行', REVIEW: '人工审核', BLOCK: '禁止' }
+const MEASURE_ZH = { ban: '禁止', permit: '许可管理', watch: '关注' } as const
+
+/** STRICTER_TODAY: the line on its own date against the same line today. */
+export function stricterTodayMessage(
+  group: RegistryGroup,
+  asOf: string,
+  asOfOutcome: Outcome,
+  today: StricterToday,
+): Bilingual {
+  const m = today.measure
+  return {
+    en: `Dated ${asOf}, this line is ${asOfOutcome}; today (${today.date}) it would be ${today.outcome} (${today.reason}, ${group.names.en}: ${m.type} in force since ${m.validFrom} under ${m.legalBasis}). Check why the declaration carries this date.`,
+    zh: `按申报日期${asOf}，本行结论为${OUTCOME_ZH[asOfOutcome]}；按今日（${today.date}）规则应为${OUTCOME_ZH[today.outcome]}（${today.reason}，${group.names.zh}：自${m.validFrom}起${MEASURE_ZH[m.type]}，依据${m.legalBasis}）。请核实申报日期。`,
   }
 }

@@ -1,10 +1,11 @@
 import { z } from 'zod'
 import { parseCas } from './cas.ts'
+import { isoDateInRange } from './date-range.ts'
 import { parseHsPrefix } from './hs.ts'
 
 /** The registry document: everything popscreen knows about banned substances, as versioned data. */
 
-const isoDate = z.iso.date()
+const isoDate = isoDateInRange()
 const sourceKeys = z.array(z.string().min(1)).min(1).describe('keys into the document `sources` map')
 const Direction = z.enum(['import', 'export'])
 const Bilingual = z.strictObject({ zh: z.string().min(1), en: z.string().min(1) })

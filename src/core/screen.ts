@@ -1,14 +1,20 @@
-import { advisoryMessage, type MessageContext, reasonMessage } from './messages.ts'
+import {
+  advisoryMessage,
+  type LineAdvisoryCode,
+  type MessageContext,
+  reasonMessage,
+  stricterTodayMessage,
+} from './messages.ts'
 import type { RegistryGroup, RegistryMeasure } from './registry-document.ts'
 import type { HsHit, RegistrySnapshot } from './snapshot.ts'
 import {
   type Advisory,
   type DeclarationResult,
   type Direction,
-  type GroupAdvisoryCode,
   type LineResult,
   type Matched,
   maxOutcome,
+  OUTCOME_RANK,
   type Outcome,
   type PreparedDeclaration,
   type PreparedLine,
@@ -161,7 +167,7 @@ class LineScreen {
   }
 
   advisory(
-    code: GroupAdvisoryCode,
+    code: LineAdvisoryCode,
     group: RegistryGroup,
     matched: Matched,
     trace?: { traceLimit: number; massFraction: number },
@@ -320,15 +326,76 @@ function screenHs(
   }
 }
 
-/** Pure: the same declaration and snapshot always give the same result. */
+export interface ScreenOptions {
+  /**
+   * Today's date (the caller's clock: the core reads none). When the declaration is dated otherwise, each
+   * line is also decided as of today, and a line that would be stricter today carries STRICTER_TODAY.
+   */
+  today?: string | undefined
+}
+
+/**
+ * STRICTER_TODAY for a line whose outcome today is stricter than on its own date: a backdated
+ * declaration must never turn today's BLOCK into ALLOW silently. It names today's strictest reason, its
+ * group and the measure in force today.
+ */
+function stricterToday(
+  line: LineResult,
+  todayLine: LineResult,
+  snapshot: RegistrySnapshot,
+  direction: Direction,
+  asOf: string,
+  today: string,
+): Advisory | null {
+  if (OUTCOME_RANK[todayLine.decision] <= OUTCOME_RANK[line.decision]) return null
+  const reason = todayLine.reasons.find((r) => r.outcome === todayLine.decision)!
+  const group = snapshot.groups.get(reason.substanceId)
+  const measure = group && measureInForce(group, today, direction)
+  if (!group || !measure) return null
+  const facts = {
+    date: today,
+    outcome: todayLine.decision,
+    reason: reason.code,
+    measure: {
+      type: measure.type,
+      validFrom: measure.validFrom,
+      validTo: measure.validTo,
+      legalBasis: measure.legalBasis,
+    },
+  }
+  return {
+    code: 'STRICTER_TODAY',
+    substanceId: group.id,
+    substance: group.names,
+    matched: reason.matched,
+    message: stricterTodayMessage(group, asOf, line.decision, facts),
+    today: facts,
+  }
+}
+
+/** Pure: the same declaration, snapshot and options always give the same result. */
 export function screenDeclaration(
   declaration: PreparedDeclaration,
   snapshot: RegistrySnapshot,
+  options: ScreenOptions = {},
 ): DeclarationResult {
   let decision: Outcome = 'ALLOW'
   const lines: LineResult[] = []
+  const { today } = options
   for (const line of declaration.lines) {
     const result = screenLine(line, snapshot, declaration.direction, declaration.asOf)
+    if (today !== undefined && today !== declaration.asOf) {
+      const todayLine = screenLine(line, snapshot, declaration.direction, today)
+      const advisory = stricterToday(
+        result,
+        todayLine,
+        snapshot,
+        declaration.direction,
+        declaration.asOf,
+        today,
+      )
+      if (advisory) result.advisories.push(advisory)
+    }
     decision = maxOutcome(decision, result.decision)
     lines.push(result)
   }

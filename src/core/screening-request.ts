@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { parseCas } from './cas.ts'
+import { isoDateInRange } from './date-range.ts'
 import { parseHsCode } from './hs.ts'
 import type { PreparedDeclaration } from './types.ts'
 
@@ -7,12 +8,51 @@ import type { PreparedDeclaration } from './types.ts'
 // validation, by findUnstorableText (src/core/storable-text.ts); this schema need not repeat it.
 const text = (max: number) => z.string().max(max)
 
+/**
+ * Identifier lengths: a CAS number is at most 12 characters (7+2+1 digits, two hyphens), so 15 after
+ * trimming leaves room for a few leading zeros; an HS code is at most 13 digits, so 20 characters allow
+ * separators. Without caps a CAS padded with 1,000 zeros or an HS code with a million spaces was accepted
+ * and stored, and verifying a log of such payloads ran the server out of memory.
+ */
+export const MAX_CAS_LENGTH = 15
+export const MAX_HS_LENGTH = 20
+/** CAS numbers of a declaration, counted over `casNumbers` and `components` of every line together. */
+export const MAX_CAS_PER_DECLARATION = 500
+
+/**
+ * The largest answer a declaration may have: 30 times its request's canonical JSON, or 64 KiB for small
+ * requests (one line naming ten substances legitimately answers ~40× its size). Reasons are ~700 bytes
+ * each, so without a bound a 180 KB request answered 5.4 MB, and every export, verification and impact
+ * report then carried it.
+ */
+export const ANSWER_RATIO = 30
+export const ANSWER_FLOOR_BYTES = 65_536
+export function maxAnswerLength(requestLength: number): number {
+  return Math.max(ANSWER_RATIO * requestLength, ANSWER_FLOOR_BYTES)
+}
+
 const casNumber = z.string().superRefine((value, ctx) => {
+  if (value.length > MAX_CAS_LENGTH && value.trim().length > MAX_CAS_LENGTH) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `a CAS number has at most ${MAX_CAS_LENGTH} characters after trimming`,
+      params: { code: 'TOO_BIG' },
+    })
+    return
+  }
   const parsed = parseCas(value)
   if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.message, params: { code: parsed.code } })
 })
 
 const hsCode = z.string().superRefine((value, ctx) => {
+  if (value.length > MAX_HS_LENGTH) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `an HS code has at most ${MAX_HS_LENGTH} characters`,
+      params: { code: 'TOO_BIG' },
+    })
+    return
+  }
   const parsed = parseHsCode(value)
   if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.message, params: { code: parsed.code } })
 })
@@ -20,7 +60,9 @@ const hsCode = z.string().superRefine((value, ctx) => {
 export const PURPOSES = ['commercial', 'laboratory-research', 'reference-standard'] as const
 
 const Component = z.strictObject({
-  cas: casNumber.describe('CAS number of the component; hyphenated, plain or zero-padded'),
+  cas: casNumber.describe(
+    'CAS number of the component; hyphenated, plain or zero-padded; at most 15 characters after trimming',
+  ),
   name: text(200).optional(),
   massFraction: z
     .number()
@@ -57,7 +99,9 @@ const DeclaredValue = z
 
 const Line = z.strictObject({
   lineNo: z.number().int().positive().max(1_000_000),
-  hsCode: hsCode.describe('4, 6, 8, 10 or 13 digits with optional ".", space or "-" separators'),
+  hsCode: hsCode.describe(
+    '4, 6, 8, 10 or 13 digits with optional ".", space or "-" separators; at most 20 characters',
+  ),
   casNumbers: z.array(casNumber).max(20).optional(),
   description: text(500).optional(),
   purpose: z.enum(PURPOSES).optional().describe('default commercial'),
@@ -71,8 +115,7 @@ export const ScreeningRequestSchema = z
     declaration: z.strictObject({
       id: text(64).min(1).describe('the caller’s reference (报关单号 or any id); echoed back'),
       direction: z.enum(['import', 'export']),
-      date: z.iso
-        .date()
+      date: isoDateInRange()
         .optional()
         .describe('the day the decision applies to; default today in Asia/Shanghai'),
       declarant: text(64).optional(),
@@ -108,6 +151,22 @@ export const ScreeningRequestSchema = z
           })
         },
         // Report duplicates together with every other problem, not only once the rest is valid.
+        { when: (payload) => Array.isArray(payload.value) },
+      )
+      .superRefine(
+        (lines, ctx) => {
+          let total = 0
+          for (const line of lines as { casNumbers?: unknown; components?: unknown }[]) {
+            if (Array.isArray(line?.casNumbers)) total += line.casNumbers.length
+            if (Array.isArray(line?.components)) total += line.components.length
+          }
+          if (total > MAX_CAS_PER_DECLARATION)
+            ctx.addIssue({
+              code: 'custom',
+              message: `a declaration carries at most ${MAX_CAS_PER_DECLARATION} CAS numbers (casNumbers and components of all lines together); it has ${total}`,
+              params: { code: 'TOO_MANY_CAS' },
+            })
+        },
         { when: (payload) => Array.isArray(payload.value) },
       ),
   })

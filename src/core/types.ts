@@ -20,9 +20,7 @@ export type AdvisoryCode =
   | 'TRACE_BELOW_LIMIT'
   | 'HS_RESIDUAL_CAS_DECLARED'
   | 'UNREADABLE_CAS'
-
-/** Advisories about a registry group (all but UNREADABLE_CAS, which is about the declaration's text). */
-export type GroupAdvisoryCode = Exclude<AdvisoryCode, 'UNREADABLE_CAS'>
+  | 'STRICTER_TODAY'
 
 export interface Bilingual {
   en: string
@@ -53,6 +51,15 @@ export interface Advisory {
   substance?: Bilingual
   matched: Matched
   message: Bilingual
+  /** STRICTER_TODAY only: the outcome the line would have today, and the reason and measure behind it. */
+  today?: StricterToday
+}
+
+export interface StricterToday {
+  date: string
+  outcome: Outcome
+  reason: ReasonCode
+  measure: { type: 'ban' | 'permit' | 'watch'; validFrom: string; validTo: string | null; legalBasis: string }
 }
 
 /** A declaration line after parsing: HS as digits, CAS numbers canonical. */

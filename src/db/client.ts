@@ -23,6 +23,11 @@ export type Queryable = Db | Tx
 
 export interface Database {
   readonly db: Db
+  /**
+   * The same database for long reads (exports, verification, impact): on PostgreSQL a pool of its own,
+   * so a slow export never holds a connection a screening needs; on PGlite the one connection.
+   */
+  readonly exportDb: Db
   readonly driver: 'pg' | 'pglite'
   /** Round trip to the server; throws when it does not answer. */
   ping(): Promise<void>
@@ -44,6 +49,8 @@ export interface DatabaseOptions {
   /** PGlite directory; `memory://` keeps it in memory (tests). */
   dataDir: string
   poolSize?: number
+  /** Connections of the long-read pool (PostgreSQL). */
+  exportPoolSize?: number
   onPoolError?: (err: Error) => void
 }
 
@@ -84,8 +91,19 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     pool.on('connect', (client) => client.on('error', (err) => options.onPoolError?.(err)))
     const db = drizzlePg(pool, { schema }) as unknown as Db
     db.transaction = releasingTransactions(pool)
+    // Ten exports read slowly held all ten connections of one shared pool (each COPY pauses while its
+    // client reads), and every screening then waited 5 s for a connection and answered 503.
+    const exportPool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.exportPoolSize ?? 4,
+      connectionTimeoutMillis: 5_000,
+    })
+    exportPool.on('error', (err) => options.onPoolError?.(err))
+    exportPool.on('connect', (client) => client.on('error', (err) => options.onPoolError?.(err)))
+    const exportDb = drizzlePg(exportPool, { schema }) as unknown as Db
     return {
       db,
+      exportDb,
       driver: 'pg',
       ping: async () => {
         await pool.query('select 1')
@@ -101,8 +119,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
           await client.end()
         }
       },
-      copyOut: (statements) => copyOut(pool, statements),
-      close: () => pool.end(),
+      copyOut: (statements) => copyOut(exportPool, statements),
+      close: async () => {
+        await Promise.all([pool.end(), exportPool.end()])
+      },
     }
   }
   const inMemory = options.dataDir === 'memory://'
@@ -119,6 +139,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   const db = drizzlePglite(client, { schema }) as unknown as Db
   return {
     db,
+    exportDb: db,
     driver: 'pglite',
     staleLockOwner: lock?.tookOver ?? null,
     ping: async () => {

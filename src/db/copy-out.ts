@@ -50,14 +50,14 @@ function start(client: pg.PoolClient, statement: string): Running {
   }
 }
 
-/** Connections an export leaves free before it takes a second one: screenings commit through this pool. */
-const KEEP_FREE = 2
+/** Connections an export leaves free before it takes a second one, for the other long reads of the pool. */
+const KEEP_FREE = 1
 
 /**
  * Runs `COPY (…) TO STDOUT` statements and yields their output in statement order, on two connections:
  * while one statement's output goes to the caller, PostgreSQL already builds the next one's (read ahead
  * up to READ_AHEAD_BYTES). One backend building export lines was the export's bottleneck. The second
- * connection is taken only while the pool has room to spare, so exports cannot crowd out screenings.
+ * connection is taken only while the pool (the long reads' own) has room to spare.
  */
 export async function* copyOut(pool: pg.Pool, statements: readonly string[]): AsyncGenerator<Buffer> {
   const clients: pg.PoolClient[] = []

@@ -65,6 +65,8 @@ export const screenings = pgTable(
     idempotencyKey: text('idempotency_key'),
     requestHash: text('request_hash').notNull(),
     rescreenOf: uuid('rescreen_of'),
+    /** A line carries STRICTER_TODAY: decided more leniently on its as-of date than it would be today. */
+    stricterToday: boolean('stricter_today').notNull().default(false),
     /** The request and the response are stored once, as this audit event's payload. */
     auditSequence: bigint('audit_sequence', { mode: 'number' }).notNull(),
     createdAt: createdAt(),
@@ -73,6 +75,7 @@ export const screenings = pgTable(
     uniqueIndex('screenings_idempotency_idx').on(t.actorKeyId, t.idempotencyKey),
     index('screenings_declaration_idx').on(t.declarationId),
     index('screenings_created_idx').on(t.createdAt),
+    index('screenings_stricter_today_idx').on(t.id).where(sql`${t.stricterToday}`),
   ],
 )
 

@@ -157,24 +157,6 @@ async function sequenceWindows(db: Db, filter: AuditFilter, size: number): Promi
 }
 
 /**
- * Reads the windows in order, the next one's query already running while the caller handles the
- * current page, so the database and the event loop work at the same time.
- */
-async function* prefetched<T>(windows: [number, number][], read: (w: [number, number]) => Promise<T[]>) {
-  const start = (i: number) => {
-    const page = read(windows[i]!)
-    page.catch(() => {}) // a consumer that stops early never awaits it; it must not become unhandled
-    return page
-  }
-  let next = windows.length > 0 ? start(0) : null
-  for (let i = 0; next; i++) {
-    const rows = await next
-    next = i + 1 < windows.length ? start(i + 1) : null
-    if (rows.length > 0) yield rows
-  }
-}
-
-/**
  * The events of one window that pass the filter, as a FROM item named audit_events. The window is read
  * by its primary-key range alone (OFFSET 0 keeps the planner from folding the other conditions into the
  * scan): before ANALYZE it combined the range with the action index, reading that whole index for every
@@ -206,30 +188,102 @@ export interface EventText {
 }
 
 /**
+ * How much payload text one page of events may hold. A page of 1,000 events read ahead of the next once
+ * built a 2.3 GB page from maximum-size screenings and the process died; now a page ends at the event
+ * where its payloads pass this many characters (so it holds at most this plus one event).
+ */
+export const PAGE_BYTES = 4 * 1024 * 1024
+
+export interface PageOptions {
+  /** Sequences per window (the most events a page holds). */
+  windowSize?: number
+  /** Payload characters per page (see PAGE_BYTES). */
+  maxBytes?: number
+}
+
+/**
+ * Keyset pages in sequence order: each query reads at most one window's events and stops at the byte
+ * budget, as a running sum of the payloads' lengths computed by the database. The next page's query
+ * runs while the caller handles the current one only when the current page is small (the budget did
+ * not cut it), so at most two small pages, or one large one, are in memory.
+ */
+async function* boundedPages<T extends { sequence: number }>(
+  windows: [number, number][],
+  maxBytes: number,
+  read: (window: [number, number], maxBytes: number) => Promise<{ rows: T[]; cut: boolean }>,
+): AsyncGenerator<T[]> {
+  let w = 0
+  let after = windows[0]?.[0] ?? 0
+  const start = () => {
+    if (w >= windows.length) return null
+    const page = read([after, windows[w]![1]], maxBytes)
+    page.catch(() => {}) // a consumer that stops early never awaits it; it must not become unhandled
+    return page
+  }
+  const advance = (page: { rows: T[]; cut: boolean }) => {
+    if (page.cut && page.rows.length > 0) after = page.rows[page.rows.length - 1]!.sequence
+    else if (++w < windows.length) after = windows[w]![0]
+  }
+  let next = start()
+  while (next) {
+    const page = await next
+    advance(page)
+    // Read ahead only behind a small page; after a cut one, read once the caller is done with it.
+    next = page.cut ? null : start()
+    if (page.rows.length > 0) yield page.rows
+    next ??= start()
+  }
+}
+
+/**
+ * The SQL of one byte-bounded page: the window's rows with the running length of their payloads, kept
+ * while the payloads before each row stay under the budget (the first row always).
+ */
+function boundedWindowSql(columns: SQL, filter: AuditFilter, window: [number, number], maxBytes: number) {
+  return sql`select * from (select ${columns},
+      sum(octet_length(payload::text)) over (order by sequence) as running_bytes,
+      octet_length(payload::text) as payload_bytes
+      from ${windowSource(filter, window)}) as page
+    where running_bytes - payload_bytes < ${maxBytes} order by sequence`
+}
+
+const cutAt = <T>(rows: (T & { running_bytes: string | number })[], maxBytes: number) =>
+  rows.length > 0 && Number(rows[rows.length - 1]!.running_bytes) >= maxBytes
+
+/**
  * Pages for export, with the JSON members left as the database's JSON text: parsing and re-serialising
  * every payload cost more than everything else in an export. `at` is formatted as `Date#toISOString()`
  * writes it, so an exported event has the same members and values as the hashed one (JSON whitespace
- * inside members may differ; verification hashes parsed values).
+ * inside members may differ; verification hashes parsed values). Pages are bounded by bytes (PAGE_BYTES).
  */
 export async function* readEventPages(
   db: Db,
   filter: AuditFilter,
-  pageSize = 1_000,
+  { windowSize = 1_000, maxBytes = PAGE_BYTES }: PageOptions = {},
 ): AsyncGenerator<EventText[]> {
-  yield* prefetched(await sequenceWindows(db, filter, pageSize), async (window) => {
-    const rows = await queryRows<EventText & { sequence: string | number }>(
-      db,
-      sql`select sequence, (extract(epoch from at) * 1000)::float8 as at, action,
+  const columns = sql`sequence, (extract(epoch from at) * 1000)::float8 as at, action,
         actor::text as actor, subject::text as subject, decision, registry_version as "registryVersion",
-        request_id as "requestId", payload::text as payload, prev_hash as "prevHash", hash
-        from ${windowSource(filter, window)} order by sequence`,
-    )
+        request_id as "requestId", payload::text as payload, prev_hash as "prevHash", hash`
+  yield* boundedPages(await sequenceWindows(db, filter, windowSize), maxBytes, async (window, budget) => {
+    const rows = await queryRows<
+      EventText & { sequence: string | number; running_bytes: string | number; payload_bytes: unknown }
+    >(db, boundedWindowSql(columns, filter, window, budget))
+    const cut = cutAt(rows, budget)
     // `at` arrives as epoch milliseconds: formatting it here is cheaper than to_char in the database.
-    for (const row of rows) {
-      row.sequence = Number(row.sequence)
-      row.at = new Date(Number(row.at)).toISOString()
-    }
-    return rows
+    const events: EventText[] = rows.map((row) => ({
+      sequence: Number(row.sequence),
+      at: new Date(Number(row.at)).toISOString(),
+      action: row.action,
+      actor: row.actor,
+      subject: row.subject,
+      decision: row.decision,
+      registryVersion: row.registryVersion,
+      requestId: row.requestId,
+      payload: row.payload,
+      prevHash: row.prevHash,
+      hash: row.hash,
+    }))
+    return { rows: events, cut }
   })
 }
 

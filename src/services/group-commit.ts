@@ -52,7 +52,7 @@ export interface GroupCommitOptions {
 /**
  * Group commit: concurrent callers wait together for one transaction that appends all their events, so
  * throughput follows load instead of fsyncs. Every caller still awaits its own COMMIT; when a batch fails
- * its items are retried one by one, so one bad row fails alone.
+ * it is split in halves until the bad item fails alone.
  */
 export class GroupCommitter {
   private queue: Waiting[] = []
@@ -105,6 +105,11 @@ export class GroupCommitter {
     })
   }
 
+  /**
+   * Commits the batch; if it fails, each half is committed on its own, and so on down, so one bad item
+   * fails alone after about 2·log2(n) statements. Retrying every item one by one after one bad row cost
+   * a statement per item: 40 clients fell from 760 to 280 screenings/s.
+   */
   private async flush(batch: Waiting[]): Promise<void> {
     try {
       const started = performance.now()
@@ -115,19 +120,14 @@ export class GroupCommitter {
         w.resolve({ event: events[i]!, checkpoint })
       })
     } catch (err) {
-      // With the database gone, retrying each item would only queue more doomed transactions.
+      // With the database gone, retrying the halves would only queue more doomed transactions.
       if (batch.length === 1 || isDatabaseUnavailable(err)) {
         for (const w of batch) w.reject(err)
         return
       }
-      for (const w of batch) {
-        try {
-          const { events, checkpoint } = await this.commit([w.item])
-          w.resolve({ event: events[0]!, checkpoint })
-        } catch (single) {
-          w.reject(single)
-        }
-      }
+      const half = Math.ceil(batch.length / 2)
+      await this.flush(batch.slice(0, half))
+      await this.flush(batch.slice(half))
     }
   }
 

@@ -1,11 +1,12 @@
 import { Readable } from 'node:stream'
-import { and, asc, gt, gte, lt } from 'drizzle-orm'
+import { and, gt, gte, lt, type SQL, sql } from 'drizzle-orm'
 import { screenDeclaration } from '../core/screen.ts'
 import { prepareDeclaration } from '../core/screening-request.ts'
 import type { RegistrySnapshot } from '../core/snapshot.ts'
 import type { Outcome } from '../core/types.ts'
-import type { Db } from '../db/client.ts'
+import { type Db, queryRows } from '../db/client.ts'
 import { auditEvents, screenings } from '../db/schema.ts'
+import { PAGE_BYTES } from './audit-log.ts'
 import type { RegistryService } from './registry-service.ts'
 import { ITS_AUDIT_EVENT, type ScreeningPayload } from './screening-service.ts'
 
@@ -31,30 +32,39 @@ export class ImpactService {
     const snapshot = await this.registry.snapshotOf(version)
     let after: string | null = null
     for (;;) {
-      const conditions = []
+      const conditions: SQL[] = []
       if (from) conditions.push(gte(screenings.createdAt, from))
       if (to) conditions.push(lt(screenings.createdAt, to))
       if (after) conditions.push(gt(screenings.id, after))
-      const rows = await this.db
-        .select({
-          id: screenings.id,
-          declarationId: screenings.declarationId,
-          asOf: screenings.asOf,
-          registryVersion: screenings.registryVersion,
-          payload: auditEvents.payload,
-        })
-        .from(screenings)
-        .innerJoin(auditEvents, ITS_AUDIT_EVENT)
-        .where(and(...conditions))
-        .orderBy(asc(screenings.id))
-        .limit(PAGE)
+      // At most PAGE screenings and, like the audit pages, at most PAGE_BYTES of payload text (plus one
+      // payload): 500 maximum-size payloads a page ran the process out of memory.
+      const rows = await queryRows<{
+        id: string
+        declarationId: string
+        asOf: string
+        registryVersion: string
+        payload: string
+        running: string | number
+        bytes: string | number
+      }>(
+        this.db,
+        sql`select * from (select screenings.id, declaration_id as "declarationId", as_of::text as "asOf",
+            screenings.registry_version as "registryVersion", payload::text as payload,
+            sum(octet_length(payload::text)) over (order by screenings.id) as running,
+            octet_length(payload::text) as bytes
+          from ${screenings} join ${auditEvents} on ${ITS_AUDIT_EVENT}
+          ${conditions.length > 0 ? sql`where ${and(...conditions)}` : sql``}
+          order by screenings.id limit ${PAGE}) as page
+        where running - bytes < ${PAGE_BYTES} order by id`,
+      )
       for (const row of rows) {
         counts.checked++
         const item = compare(row, snapshot)
         if (item) yield item
       }
-      if (rows.length < PAGE) return
-      after = rows[rows.length - 1]!.id
+      const last = rows[rows.length - 1]
+      if (!last || (rows.length < PAGE && Number(last.running) < PAGE_BYTES)) return
+      after = last.id
     }
   }
 
@@ -83,11 +93,11 @@ function compare(
     declarationId: string
     asOf: string
     registryVersion: string
-    payload: unknown
+    payload: string
   },
   snapshot: RegistrySnapshot,
 ): ImpactItem | null {
-  const { request, response: old } = row.payload as ScreeningPayload
+  const { request, response: old } = JSON.parse(row.payload) as ScreeningPayload
   const result = screenDeclaration(prepareDeclaration(request, row.asOf), snapshot)
   const lines = result.lines
     .map((line, i) => ({ lineNo: line.lineNo, old: old.lines[i]!.decision, new: line.decision }))

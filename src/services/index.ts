@@ -49,7 +49,7 @@ export async function createServices(database: Database, config: Config): Promis
     keys: new KeyService(database.db, signer),
     screenings,
     reviews: new ReviewService(database.db, signer),
-    impact: new ImpactService(database.db, registry),
+    impact: new ImpactService(database.exportDb, registry),
     committer,
     nomenclature,
     signer,

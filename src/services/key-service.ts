@@ -1,5 +1,6 @@
 import crypto, { randomBytes } from 'node:crypto'
 import { desc, eq } from 'drizzle-orm'
+import { LRUCache } from 'lru-cache'
 import { uuidv7 } from 'uuidv7'
 import type { Db } from '../db/client.ts'
 import { apiKeys } from '../db/schema.ts'
@@ -9,6 +10,10 @@ import type { CheckpointSigner } from './audit-signer.ts'
 import { notFound } from './errors.ts'
 
 const SECRET_PREFIX = 'pops_'
+/** Every secret this service makes: the prefix and 24 random bytes in base64url. */
+const SECRET_SHAPE = /^pops_[A-Za-z0-9_-]{32}$/
+/** Keys (known or not) remembered; the least recently used is dropped first. */
+const CACHE_MAX = 10_000
 /** How long an authenticated key is trusted without asking the database (revocation by another process). */
 const CACHE_TTL_MS = 5_000
 const LAST_USED_EVERY_MS = 60_000
@@ -42,13 +47,17 @@ function summarize(row: typeof apiKeys.$inferSelect): KeySummary {
 
 /** API keys: 192 random bits shown once; only their sha256 is stored. */
 export class KeyService {
-  private readonly cache = new Map<string, { principal: Principal | null; until: number }>()
+  // An LRU: the old clear-all at 10,000 entries let a flood of made-up keys push every real one out.
+  private readonly cache: LRUCache<string, { principal: Principal | null }>
   private readonly lastUsedWritten = new Map<string, number>()
 
   constructor(
     private readonly db: Db,
     private readonly signer: CheckpointSigner,
-  ) {}
+    { cacheTtlMs = CACHE_TTL_MS }: { cacheTtlMs?: number } = {},
+  ) {
+    this.cache = new LRUCache({ max: CACHE_MAX, ttl: cacheTtlMs })
+  }
 
   async create(
     role: Role,
@@ -123,16 +132,16 @@ export class KeyService {
 
   /** The principal behind a bearer secret, or null for an unknown or revoked key. */
   async authenticate(secret: string): Promise<Principal | null> {
-    if (!secret.startsWith(SECRET_PREFIX) || secret.length > 128) return null
+    // No key of another shape exists: refuse it without hashing it or asking the database.
+    if (!SECRET_SHAPE.test(secret)) return null
     const hash = hashSecret(secret)
     const now = Date.now()
     const cached = this.cache.get(hash)
-    if (cached && cached.until > now) return cached.principal
+    if (cached) return cached.principal
     const [row] = await this.db.select().from(apiKeys).where(eq(apiKeys.keyHash, hash))
     const principal: Principal | null =
       row && !row.revokedAt ? { keyId: row.id, name: row.name, role: row.role as Role } : null
-    if (this.cache.size > 10_000) this.cache.clear()
-    this.cache.set(hash, { principal, until: now + CACHE_TTL_MS })
+    this.cache.set(hash, { principal })
     if (principal?.keyId) this.touch(principal.keyId, now)
     return principal
   }

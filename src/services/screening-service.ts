@@ -8,7 +8,12 @@ import type { ReceivedMessage } from '../core/dec-message.ts'
 import { type Extracted, unreadableCasAdvisory } from '../core/declaration-elements.ts'
 import { type LineFacts, lineFacts } from '../core/line-facts.ts'
 import { screenDeclaration } from '../core/screen.ts'
-import { prepareDeclaration, type ScreeningRequest, withDefaults } from '../core/screening-request.ts'
+import {
+  maxAnswerLength,
+  prepareDeclaration,
+  type ScreeningRequest,
+  withDefaults,
+} from '../core/screening-request.ts'
 import type { RegistrySnapshot } from '../core/snapshot.ts'
 import type { Advisory, Outcome, Reason } from '../core/types.ts'
 import { insertRowsSql } from '../db/bulk-insert.ts'
@@ -107,6 +112,7 @@ type PendingScreening = {
   members: Record<string, string>
   hash: string
   canonicalRequest: string
+  canonicalResponse: string
   reviewLines: { lineNo: number; reasons: Reason[] }[]
   facts: LineFacts[]
 }
@@ -206,9 +212,10 @@ export class ScreeningService {
     hash: string,
     canonicalRequest: string,
   ): PendingScreening {
-    const asOf = input.asOf ?? input.request.declaration.date ?? todayInShanghai()
+    const today = todayInShanghai()
+    const asOf = input.asOf ?? input.request.declaration.date ?? today
     const prepared = prepareDeclaration(input.request, asOf)
-    const result = screenDeclaration(prepared, snapshot)
+    const result = screenDeclaration(prepared, snapshot, { today })
     const id = uuidv7()
     const hsTails: string[] = []
     const lines: ScreeningLine[] = result.lines.map((line, i) => {
@@ -248,11 +255,19 @@ export class ScreeningService {
       registry: snapshot.json.registry,
       lines: answerLinesJson(lines, snapshot.json, hsTails),
     }
+    const canonicalResponse = canonicalObject(members)
+    if (canonicalResponse.length > maxAnswerLength(canonicalRequest.length))
+      throw new AppError(
+        422,
+        'ANSWER_TOO_LARGE',
+        `the answer would be ${canonicalResponse.length} characters, more than ${maxAnswerLength(canonicalRequest.length)} (30 times the request, at least 64 KiB); split the declaration`,
+        { title: 'Declaration too large to answer' },
+      )
     const reviewLines = lines
       .filter((l) => l.decision === 'REVIEW')
       .map((l) => ({ lineNo: l.lineNo, reasons: l.reasons.filter((r) => r.outcome === 'REVIEW') }))
     const facts = lineFacts(input.request, prepared, result.lines)
-    return { id, input, response, members, hash, canonicalRequest, reviewLines, facts }
+    return { id, input, response, members, hash, canonicalRequest, canonicalResponse, reviewLines, facts }
   }
 
   private commitItem(p: PendingScreening): ScreeningCommitItem {
@@ -277,7 +292,7 @@ export class ScreeningService {
         canonicalPayload: canonicalObject({
           request: p.canonicalRequest,
           ...(message ? { message: canonicalJson(message) } : {}),
-          response: canonicalObject(p.members),
+          response: p.canonicalResponse,
         }),
       },
       stage: stageScreenings,
@@ -320,6 +335,7 @@ export class ScreeningService {
     if (filter.from) conditions.push(gte(screenings.createdAt, filter.from))
     if (filter.to) conditions.push(lt(screenings.createdAt, filter.to))
     if (filter.cursor) conditions.push(lt(screenings.id, filter.cursor))
+    if (filter.advisory === 'STRICTER_TODAY') conditions.push(eq(screenings.stricterToday, true))
     const rows = await this.db
       .select({
         id: screenings.id,
@@ -330,6 +346,7 @@ export class ScreeningService {
         createdAt: screenings.createdAt,
         actor: screenings.actor,
         rescreenOf: screenings.rescreenOf,
+        stricterToday: screenings.stricterToday,
       })
       .from(screenings)
       .where(and(...conditions))
@@ -346,6 +363,7 @@ export class ScreeningService {
         decidedAt: r.createdAt.toISOString(),
         actor: r.actor as ScreeningSummary['actor'],
         rescreenOf: r.rescreenOf,
+        stricterToday: r.stricterToday,
       })),
       nextCursor: rows.length > filter.limit ? page[page.length - 1]!.id : null,
     }
@@ -381,6 +399,8 @@ export interface ScreeningFilter {
   from?: Date | undefined
   to?: Date | undefined
   cursor?: string | undefined
+  /** Only screenings with a line carrying this advisory. */
+  advisory?: 'STRICTER_TODAY' | undefined
   limit: number
 }
 
@@ -393,6 +413,8 @@ export interface ScreeningSummary {
   decidedAt: string
   actor: { keyId: string | null; name: string; role: string }
   rescreenOf: string | null
+  /** Some line would be stricter today than on the screening's as-of date. */
+  stricterToday: boolean
 }
 
 /**
@@ -482,6 +504,7 @@ const stageScreenings: StageRows = (items) => {
         idempotencyKey: input.idempotencyKey ?? null,
         requestHash: hash,
         rescreenOf: input.rescreenOf ?? null,
+        stricterToday: response.lines.some((l) => l.advisories.some((a) => a.code === 'STRICTER_TODAY')),
         auditSequence: event.sequence,
         // One time per screening: the answer's, which lists show and `from`/`to` filter on.
         createdAt: new Date(response.decidedAt),

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Principal, Role } from '../../services/actor.ts'
 import { AppError } from '../../services/errors.ts'
@@ -33,42 +33,53 @@ export function principalOf(request: FastifyRequest): Principal {
 }
 
 /** Bearer API keys on every /v1 route; each route's `config.roles` says who may call it. */
-export const auth = fp(async (app: FastifyInstance, opts: { keys: KeyService }) => {
-  app.decorateRequest('principal', null)
-  const table: FastifyInstance['protectedRoutes'] = []
-  app.decorate('protectedRoutes', table)
+export const auth = fp(
+  async (
+    app: FastifyInstance,
+    opts: {
+      keys: KeyService
+      /** Runs once the caller is known and before its role is checked (the per-key rate limit). */
+      afterAuthentication?: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+    },
+  ) => {
+    app.decorateRequest('principal', null)
+    const table: FastifyInstance['protectedRoutes'] = []
+    app.decorate('protectedRoutes', table)
 
-  app.addHook('onRoute', (route) => {
-    if (!route.url.startsWith(PROTECTED_PREFIX)) return
-    const roles = route.config?.roles
-    if (!roles || roles.length === 0) throw new Error(`route ${route.method} ${route.url} declares no roles`)
-    for (const method of [route.method].flat())
-      if (method !== 'HEAD') table.push({ method, url: route.url, roles })
-    const roleList = roles.join(', ')
-    route.schema = {
-      ...route.schema,
-      security: [{ bearerAuth: [] }],
-      description: `${route.schema?.description ?? ''}\n\n**Roles:** ${roleList}`.trim(),
-    }
-  })
+    app.addHook('onRoute', (route) => {
+      if (!route.url.startsWith(PROTECTED_PREFIX)) return
+      const roles = route.config?.roles
+      if (!roles || roles.length === 0)
+        throw new Error(`route ${route.method} ${route.url} declares no roles`)
+      for (const method of [route.method].flat())
+        if (method !== 'HEAD') table.push({ method, url: route.url, roles })
+      const roleList = roles.join(', ')
+      route.schema = {
+        ...route.schema,
+        security: [{ bearerAuth: [] }],
+        description: `${route.schema?.description ?? ''}\n\n**Roles:** ${roleList}`.trim(),
+      }
+    })
 
-  app.addHook('onRequest', async (request) => {
-    const roles = request.routeOptions.config.roles
-    if (!roles) return
-    const header = request.headers.authorization
-    const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null
-    if (!match) throw unauthorized('missing Authorization: Bearer <API key>')
-    const principal = await opts.keys.authenticate(match[1]!)
-    if (!principal) throw unauthorized('unknown or revoked API key')
-    request.principal = principal
-    if (principal.role === 'system' || !roles.includes(principal.role))
-      throw new AppError(
-        403,
-        'FORBIDDEN',
-        `role ${principal.role} may not call this operation (allowed: ${roles.join(', ')})`,
-        {
-          title: 'Forbidden',
-        },
-      )
-  })
-})
+    app.addHook('onRequest', async (request, reply) => {
+      const roles = request.routeOptions.config.roles
+      if (!roles) return
+      const header = request.headers.authorization
+      const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null
+      if (!match) throw unauthorized('missing Authorization: Bearer <API key>')
+      const principal = await opts.keys.authenticate(match[1]!)
+      if (!principal) throw unauthorized('unknown or revoked API key')
+      request.principal = principal
+      await opts.afterAuthentication?.(request, reply)
+      if (principal.role === 'system' || !roles.includes(principal.role))
+        throw new AppError(
+          403,
+          'FORBIDDEN',
+          `role ${principal.role} may not call this operation (allowed: ${roles.join(', ')})`,
+          {
+            title: 'Forbidden',
+          },
+        )
+    })
+  },
+)

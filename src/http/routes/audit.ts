@@ -97,15 +97,21 @@ async function* ndjsonChunks(pages: AsyncIterable<EventText[]>): AsyncGenerator<
   if (chunk) yield chunk
 }
 
-const CSV_ROWS_PER_CHUNK = 25
+/** Payload characters per CSV chunk: rows are grouped until their payloads pass this (see ndjsonChunks). */
+const CSV_CHUNK_CHARS = 65_536
 
 /** CSV in small chunks (see ndjsonChunks): the header row and BOM once; formulas escaped for Excel. */
 async function* csvChunks(pages: AsyncIterable<EventText[]>): AsyncGenerator<string> {
   const options = { columns: [...CSV_COLUMNS], escape_formulas: true }
   yield stringify([], { ...options, header: true, bom: true })
   for await (const page of pages)
-    for (let i = 0; i < page.length; i += CSV_ROWS_PER_CHUNK)
-      yield stringify(page.slice(i, i + CSV_ROWS_PER_CHUNK).map(csvRow), options)
+    for (let i = 0; i < page.length; ) {
+      let end = i
+      for (let chars = 0; end < page.length && (end === i || chars < CSV_CHUNK_CHARS); end++)
+        chars += page[end]!.payload.length
+      yield stringify(page.slice(i, end).map(csvRow), options)
+      i = end
+    }
 }
 
 const PublicKey = z
@@ -209,6 +215,8 @@ export async function auditRoutes(app: App, { database, signer }: Services) {
     },
     async (request, reply) => {
       const { format, ...filter } = request.query
+      app.longReads.hold(reply)
+      const { minBytesPerSecond } = app.longReads
       const stamp = new Date().toISOString().slice(0, 19).replaceAll(':', '')
       reply.header('content-disposition', `attachment; filename="popscreen-audit-${stamp}.${format}"`)
       if (format === 'csv')
@@ -216,12 +224,13 @@ export async function auditRoutes(app: App, { database, signer }: Services) {
           request,
           reply,
           'text/csv; charset=utf-8',
-          csvChunks(readEventPages(database.db, filter)),
+          csvChunks(readEventPages(database.exportDb, filter)),
+          minBytesPerSecond,
         )
       const lines = database.copyOut
-        ? database.copyOut(await ndjsonCopyStatements(database.db, filter))
-        : ndjsonChunks(readEventPages(database.db, filter))
-      return streamBody(request, reply, 'application/x-ndjson; charset=utf-8', lines)
+        ? database.copyOut(await ndjsonCopyStatements(database.exportDb, filter))
+        : ndjsonChunks(readEventPages(database.exportDb, filter))
+      return streamBody(request, reply, 'application/x-ndjson; charset=utf-8', lines, minBytesPerSecond)
     },
   )
 
@@ -250,15 +259,16 @@ export async function auditRoutes(app: App, { database, signer }: Services) {
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
+      app.longReads.hold(reply)
       // Verifying years of events takes minutes with nothing written meanwhile; the idle-socket timeout
       // (30 s) would cut the connection before the verdict.
       request.raw.socket?.setTimeout?.(0)
       let verifier: ChainVerifier | null = null
-      pages: for await (const page of readEventPages(database.db, request.query))
+      pages: for await (const page of readEventPages(database.exportDb, request.query))
         for (const stored of page) {
           verifier ??= new ChainVerifier(
-            stored.sequence > 1 ? await readTail(database.db, stored.sequence) : null,
+            stored.sequence > 1 ? await readTail(database.exportDb, stored.sequence) : null,
           )
           if (!verifier.push(eventOfText(stored), stored.payload)) break pages
         }

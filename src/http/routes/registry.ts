@@ -281,6 +281,9 @@ export async function registryRoutes(app: App, { registry, nomenclature, impact 
     },
     async (request, reply) => {
       await registry.snapshotOf(request.params.version)
+      app.longReads.hold(reply)
+      // Re-deciding many large screenings may write nothing for longer than the idle-socket timeout (30 s).
+      request.raw.socket?.setTimeout?.(0)
       reply.type('application/json; charset=utf-8')
       return reply.send(impact.stream(request.params.version, request.query.from, request.query.to) as never)
     },

@@ -130,7 +130,7 @@ async function createScreeningRoute(app: App, { screenings }: Services) {
         tags: ['screening'],
         summary: 'Screen one declaration',
         description:
-          'Matches each line’s HS code, CAS numbers, components and description against the active registry. The answer is returned only after its audit event is durably stored; otherwise 503.',
+          'Matches each line’s HS code, CAS numbers, components and description against the active registry. The answer is returned only after its audit event is durably stored; otherwise 503.\n\nLimits: an HS code has at most 20 characters, a CAS number at most 15 after trimming; a declaration carries at most 500 CAS numbers (`casNumbers` and `components` of all lines together; more → 422 `TOO_MANY_CAS` at `/lines`); an answer is at most 30 times the size of its request’s canonical JSON or 64 KiB, whichever is larger (more → 422 `ANSWER_TOO_LARGE`, nothing decided or recorded: split the declaration).',
         headers: IdempotencyHeaders,
         body: ScreeningRequestSchema,
         response: { 200: ScreeningResponse, ...problemResponses },
@@ -181,6 +181,12 @@ async function otherScreeningRoutes(app: App, { screenings }: Services) {
           from: DateTimeQuery.optional().describe('decided at or after'),
           to: DateTimeQuery.optional().describe('decided before'),
           cursor: Uuid.optional(),
+          advisory: z
+            .enum(['STRICTER_TODAY'])
+            .optional()
+            .describe(
+              'only screenings with a line carrying this advisory (STRICTER_TODAY: more lenient on its date than today)',
+            ),
           limit: Limit,
         }),
         response: { 200: Page(ScreeningSummary), ...problemResponses },

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { isoDateInRange, isoDateTimeInRange } from '../../core/date-range.ts'
 
 export const Problem = z
   .looseObject({
@@ -38,10 +39,9 @@ export const Page = <T extends z.ZodType>(item: T) =>
 
 export const Limit = z.coerce.number().int().min(1).max(500).default(50).describe('page size, 1–500')
 
-export const DateTimeQuery = z.iso
-  .datetime({ offset: true })
-  .or(z.iso.date())
+export const DateTimeQuery = isoDateInRange()
+  .or(isoDateTimeInRange())
   .transform((s) => new Date(s))
-  .describe('ISO date or date-time; dates are midnight UTC')
+  .describe('ISO date or date-time, years 1900–2100; dates are midnight UTC')
 
 export const Uuid = z.uuid()

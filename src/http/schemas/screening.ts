@@ -36,11 +36,33 @@ export const Reason = z
 
 const Advisory = z
   .object({
-    code: z.enum(['ARTICLE_MAY_CONTAIN', 'TRACE_BELOW_LIMIT', 'HS_RESIDUAL_CAS_DECLARED', 'UNREADABLE_CAS']),
+    code: z.enum([
+      'ARTICLE_MAY_CONTAIN',
+      'TRACE_BELOW_LIMIT',
+      'HS_RESIDUAL_CAS_DECLARED',
+      'STRICTER_TODAY',
+      'UNREADABLE_CAS',
+    ]),
     substanceId: z.string().optional().describe('absent on UNREADABLE_CAS, which names a token, not a group'),
     substance: Bilingual.optional(),
     matched: Matched,
     message: Bilingual,
+    today: z
+      .object({
+        date: z.string(),
+        outcome: Outcome,
+        reason: z.string(),
+        measure: z.object({
+          type: z.enum(['ban', 'permit', 'watch']),
+          validFrom: z.string(),
+          validTo: z.string().nullable(),
+          legalBasis: z.string(),
+        }),
+      })
+      .optional()
+      .describe(
+        'STRICTER_TODAY only: the outcome the line would have today (Asia/Shanghai), its strictest reason and the measure in force today',
+      ),
   })
   .meta({ id: 'Advisory' })
 
@@ -123,6 +145,7 @@ export const ScreeningSummary = z
     decidedAt: z.string(),
     actor: Actor,
     rescreenOf: z.string().nullable(),
+    stricterToday: z.boolean().describe('some line carries STRICTER_TODAY'),
   })
   .meta({ id: 'ScreeningSummary' })
 

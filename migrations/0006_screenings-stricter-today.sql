@@ -1,0 +1,2 @@
+ALTER TABLE "screenings" ADD COLUMN "stricter_today" boolean DEFAULT false NOT NULL;--> statement-breakpoint
+CREATE INDEX "screenings_stricter_today_idx" ON "screenings" USING btree ("id") WHERE "screenings"."stricter_today";
