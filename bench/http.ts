@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import autocannon from 'autocannon'
 import { createKeys, type Driver, freePort, scratchStore, startServer } from '../scripts/server-process.ts'
-import { declaration } from './declarations.ts'
+import { declaration, decMessage } from './declarations.ts'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
@@ -29,6 +29,8 @@ const DRIVERS = (process.env.BENCH_DRIVERS ?? 'PGlite,PostgreSQL')
 const PROFILE_DIR = process.env.BENCH_CPU_PROFILE_DIR
 /** Issue #20's goal on PostgreSQL: every screening at ≥ 0.5× its echo, and 1-line p99 ≤ 25 ms. */
 const GOAL = { ratio: 0.5, p99OneLine: 25 }
+/** Lines of the DecMessage comparison (issue #15): the message against the JSON screening of the same goods. */
+const DEC_MESSAGE_LINES = Number(process.env.BENCH_DEC_MESSAGE_LINES ?? 20)
 
 /** What one load-generator run sends. */
 interface Target {
@@ -50,39 +52,70 @@ interface Comparison {
   label: string
   baseline: Target
   subject: Target
-  /** Whether the subject's ratio is part of the goal. */
+  /** Whether the subject's ratio is part of issue #20's goal. */
   goal: boolean
+  /** A goal of its own: the least subject ÷ baseline ratio (issue #15's 0.8 for DecMessage). */
+  minRatio?: number
 }
 
 /** The comparisons of a run; `keys` are API keys in the server's database. */
 function comparisons(keys: { screener: string }): Comparison[] {
-  return LINES.map((lines) => {
-    const body = JSON.stringify(declaration(lines))
-    const contentType = 'application/json'
-    const label = `${lines} line${lines === 1 ? '' : 's'}`
-    return {
-      label,
-      goal: true,
-      baseline: {
-        name: `POST /bench/echo, ${label}`,
-        path: '/bench/echo',
-        method: 'POST',
-        body,
-        contentType,
-        lines,
-      },
+  return [...LINES.map((lines) => screeningComparison(lines, keys)), ...decMessageComparisons(keys)]
+}
+
+function screeningTarget(lines: number, key: string): Target {
+  const label = `${lines} line${lines === 1 ? '' : 's'}`
+  return {
+    name: `POST /v1/screenings, ${label}`,
+    path: '/v1/screenings',
+    method: 'POST',
+    body: JSON.stringify(declaration(lines)),
+    contentType: 'application/json',
+    key,
+    lines,
+    audited: true,
+  }
+}
+
+/** The DecMessage of the same goods against their JSON screening; BENCH_DEC_MESSAGE_LINES=0 leaves it out. */
+function decMessageComparisons(keys: { screener: string }): Comparison[] {
+  if (DEC_MESSAGE_LINES === 0) return []
+  const lines = DEC_MESSAGE_LINES
+  return [
+    {
+      label: `DecMessage, ${lines} lines, ÷ JSON`,
+      goal: false,
+      minRatio: 0.8,
+      baseline: screeningTarget(lines, keys.screener),
       subject: {
-        name: `POST /v1/screenings, ${label}`,
+        name: `POST /v1/screenings, ${lines}-line DecMessage (${Math.round(decMessage(lines).length / 1024)} KiB)`,
         path: '/v1/screenings',
         method: 'POST',
-        body,
-        contentType,
+        body: decMessage(lines),
+        contentType: 'application/xml',
         key: keys.screener,
         lines,
         audited: true,
       },
-    }
-  })
+    },
+  ]
+}
+
+/** A screening of `lines` lines against the zod-validated echo of the same body (issue #20). */
+function screeningComparison(lines: number, keys: { screener: string }): Comparison {
+  const subject = screeningTarget(lines, keys.screener)
+  return {
+    label: `${lines} line${lines === 1 ? '' : 's'}`,
+    goal: true,
+    baseline: {
+      ...subject,
+      name: subject.name.replace('/v1/screenings', '/bench/echo'),
+      path: '/bench/echo',
+      key: undefined,
+      audited: false,
+    },
+    subject,
+  }
 }
 
 /** What one or more runs of a target add up to; rates, percentiles and per-request CPU follow in `derived`. */
@@ -286,8 +319,9 @@ function report(driver: Driver, { health, results }: DriverResult): boolean {
   }
   for (const { comparison, baseline, subject, roundRatios } of results) {
     const cpu = derived(baseline).cpuPerRequest / derived(subject).cpuPerRequest
+    const ratio = derived(subject).rps / derived(baseline).rps
     console.log(
-      `${comparison.label}: ${(derived(subject).rps / derived(baseline).rps).toFixed(2)}× (rounds ${roundRatios.map((x) => x.toFixed(2)).join(', ')}); server CPU per baseline ÷ per subject request ${cpu.toFixed(2)}`,
+      `${comparison.label}: ${ratio.toFixed(2)}× (rounds ${roundRatios.map((x) => x.toFixed(2)).join(', ')}); server CPU per baseline ÷ per subject request ${cpu.toFixed(2)}${comparison.minRatio === undefined ? '' : `; goal ≥ ${comparison.minRatio}×: ${ratio >= comparison.minRatio ? 'met' : 'not met'}`}`,
     )
   }
   if (driver === 'PostgreSQL') {

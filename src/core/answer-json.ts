@@ -1,4 +1,5 @@
 import { canonicalJson } from './canonical-json.ts'
+import type { Extracted } from './declaration-elements.ts'
 import type { SnapshotJson } from './snapshot.ts'
 import type { Advisory, LineResult, Matched, Reason } from './types.ts'
 
@@ -11,6 +12,8 @@ import type { Advisory, LineResult, Matched, Reason } from './types.ts'
  */
 export interface AnswerLine extends LineResult {
   hs: { code: string; subheading: string | null; description: string | null }
+  /** DecMessage screenings only. */
+  extracted?: Extracted | undefined
 }
 
 const json = JSON.stringify
@@ -22,7 +25,7 @@ function matchedJson(m: Matched): string {
 /** The members a reason or advisory of `substanceId` ends with, prepared by the snapshot. */
 function groupTail(item: Reason | Advisory, texts: SnapshotJson): string {
   return (
-    texts.groupTail.get(item.substanceId) ??
+    texts.groupTail.get(item.substanceId!) ??
     `"substance":${canonicalJson(item.substance)},"substanceId":${json(item.substanceId)}`
   )
 }
@@ -36,12 +39,13 @@ function reasonJson(r: Reason, texts: SnapshotJson): string {
 }
 
 function advisoryJson(a: Advisory, texts: SnapshotJson): string {
-  return (
+  const head =
     `{"code":${json(a.code)},"matched":${matchedJson(a.matched)},` +
-    `"message":{"en":${json(a.message.en)},"zh":${json(a.message.zh)}},${groupTail(a, texts)}` +
-    // STRICTER_TODAY's facts; `today` sorts after `substanceId`.
-    `${a.today ? `,"today":${canonicalJson(a.today)}` : ''}}`
-  )
+    `"message":{"en":${json(a.message.en)},"zh":${json(a.message.zh)}}`
+  // UNREADABLE_CAS names a token of the declaration, not a registry group; STRICTER_TODAY's facts follow
+  // (`today` sorts after `substanceId`).
+  const group = a.substanceId === undefined ? '' : `,${groupTail(a, texts)}`
+  return `${head}${group}${a.today ? `,"today":${canonicalJson(a.today)}` : ''}}`
 }
 
 function listJson<T>(
@@ -68,7 +72,8 @@ export function answerLinesJson(
     const line = lines[i]!
     out +=
       `${i > 0 ? ',' : ''}{"advisories":${listJson(line.advisories, advisoryJson, texts)},` +
-      `"decision":${json(line.decision)},"hs":{"code":${json(line.hs.code)},${hsTails[i]}},` +
+      `"decision":${json(line.decision)},${line.extracted ? `"extracted":${canonicalJson(line.extracted)},` : ''}` +
+      `"hs":{"code":${json(line.hs.code)},${hsTails[i]}},` +
       `"lineNo":${json(line.lineNo)},"reasons":${listJson(line.reasons, reasonJson, texts)}}`
   }
   return `${out}]`

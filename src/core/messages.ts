@@ -103,8 +103,11 @@ export function reasonMessage(code: ReasonCode, c: MessageContext): Bilingual {
   }
 }
 
-/** Advisories of one line's own matches (STRICTER_TODAY compares two screenings: stricterTodayMessage). */
-export type LineAdvisoryCode = Exclude<AdvisoryCode, 'STRICTER_TODAY'>
+/**
+ * Advisories of one line's own matches against a group (STRICTER_TODAY compares two screenings:
+ * stricterTodayMessage; UNREADABLE_CAS names a token of a DecMessage: unreadableCasAdvisory).
+ */
+export type LineAdvisoryCode = Exclude<AdvisoryCode, 'STRICTER_TODAY' | 'UNREADABLE_CAS'>
 
 export function advisoryMessage(code: LineAdvisoryCode, c: Omit<MessageContext, 'measure'>): Bilingual {
   const w = what(c.matched)

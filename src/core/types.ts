@@ -19,6 +19,7 @@ export type AdvisoryCode =
   | 'ARTICLE_MAY_CONTAIN'
   | 'TRACE_BELOW_LIMIT'
   | 'HS_RESIDUAL_CAS_DECLARED'
+  | 'UNREADABLE_CAS'
   | 'STRICTER_TODAY'
 
 export interface Bilingual {
@@ -45,8 +46,9 @@ export interface Reason {
 
 export interface Advisory {
   code: AdvisoryCode
-  substanceId: string
-  substance: Bilingual
+  /** Absent on UNREADABLE_CAS, which names a token in the text rather than a registry group. */
+  substanceId?: string
+  substance?: Bilingual
   matched: Matched
   message: Bilingual
   /** STRICTER_TODAY only: the outcome the line would have today, and the reason and measure behind it. */

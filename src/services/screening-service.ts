@@ -4,6 +4,8 @@ import { uuidv7 } from 'uuidv7'
 import { answerLinesJson } from '../core/answer-json.ts'
 import { canonicalJson, canonicalMembers, canonicalObject } from '../core/canonical-json.ts'
 import type { Checkpoint } from '../core/checkpoint.ts'
+import type { ReceivedMessage } from '../core/dec-message.ts'
+import { type Extracted, unreadableCasAdvisory } from '../core/declaration-elements.ts'
 import { type LineFacts, lineFacts } from '../core/line-facts.ts'
 import { screenDeclaration } from '../core/screen.ts'
 import {
@@ -29,6 +31,8 @@ export interface ScreeningLine {
   hs: { code: string; subheading: string | null; description: string | null }
   reasons: Reason[]
   advisories: Advisory[]
+  /** DecMessage screenings: what the line's GModel and Stuff gave (dec-message.md §5). */
+  extracted?: Extracted
 }
 
 export interface ScreeningResponse {
@@ -93,6 +97,11 @@ interface ScreenInput {
   idempotencyKey?: string | undefined
   rescreenOf?: string | undefined
   asOf?: string | undefined
+  /**
+   * A screening of a DecMessage: the message as received (absent on a re-screen, which uses the mapped
+   * request) and what each request line's GModel and Stuff gave, in the order of `request.lines`.
+   */
+  decMessage?: { message?: ReceivedMessage | undefined; extracted: readonly Extracted[] } | undefined
 }
 
 type PendingScreening = {
@@ -133,7 +142,11 @@ export class ScreeningService {
     const idemKey =
       input.idempotencyKey && input.actor.keyId ? `${input.actor.keyId}|${input.idempotencyKey}` : null
     // Only requests under one key are ever compared, and they are compared with their defaults written out.
-    const hash = requestHash(idemKey ? canonicalJson(withDefaults(input.request)) : canonicalRequest)
+    // A message's hash is its received bytes' digest: the same message replays even on a later day, when an
+    // IEDate-less message would map to another date.
+    const hash = input.decMessage?.message
+      ? input.decMessage.message.sha256.slice('sha256:'.length)
+      : requestHash(idemKey ? canonicalJson(withDefaults(input.request)) : canonicalRequest)
     if (idemKey) {
       // Reserve the key before any await, so a concurrent duplicate sees it as running.
       const running = this.inFlight.get(idemKey)
@@ -209,6 +222,7 @@ export class ScreeningService {
       const digits = prepared.lines[i]!.hsDigits
       const described = this.nomenclature.describe(digits)
       hsTails.push(described?.json ?? UNDESCRIBED_HS_JSON)
+      const extracted = input.decMessage?.extracted[i]
       return {
         lineNo: line.lineNo,
         decision: line.decision,
@@ -218,7 +232,10 @@ export class ScreeningService {
           description: described?.description ?? null,
         },
         reasons: line.reasons,
-        advisories: line.advisories,
+        advisories: extracted?.unreadable.length
+          ? [...line.advisories, ...extracted.unreadable.map(unreadableCasAdvisory)]
+          : line.advisories,
+        ...(extracted ? { extracted } : {}),
       }
     })
     const response: Omit<ScreeningResponse, 'audit'> = {
@@ -254,6 +271,7 @@ export class ScreeningService {
   }
 
   private commitItem(p: PendingScreening): ScreeningCommitItem {
+    const message = p.input.decMessage?.message
     return {
       event: {
         action: 'screening.created',
@@ -266,9 +284,14 @@ export class ScreeningService {
         decision: p.response.decision,
         registryVersion: p.response.registry.version,
         requestId: p.input.requestId,
-        payload: { request: p.input.request, response: p.response } satisfies ScreeningPayload,
+        payload: {
+          request: p.input.request,
+          ...(message ? { message } : {}),
+          response: p.response,
+        } satisfies ScreeningPayload,
         canonicalPayload: canonicalObject({
           request: p.canonicalRequest,
+          ...(message ? { message: canonicalJson(message) } : {}),
           response: p.canonicalResponse,
         }),
       },
@@ -354,12 +377,17 @@ export class ScreeningService {
       .innerJoin(auditEvents, ITS_AUDIT_EVENT)
       .where(eq(screenings.id, id))
     if (!row) throw notFound(`screening ${id}`)
+    const stored = row.payload as ScreeningPayload
+    // A DecMessage screening is screened again from its mapped request; what was read from GModel and
+    // Stuff (and any unreadable CAS token) comes along, so the officer still sees it.
+    const extracted = stored.response.lines.map((line) => line.extracted)
     const { answer } = await this.screen({
-      request: (row.payload as ScreeningPayload).request,
+      request: stored.request,
       actor,
       requestId,
       rescreenOf: id,
       asOf: row.asOf,
+      decMessage: extracted.length > 0 && extracted.every((e) => e !== undefined) ? { extracted } : undefined,
     })
     return answer
   }
@@ -389,9 +417,13 @@ export interface ScreeningSummary {
   stricterToday: boolean
 }
 
-/** What a screening's audit event stores as its payload: the request and the answer, once. */
+/**
+ * What a screening's audit event stores as its payload: the request and the answer, once; for a DecMessage
+ * also the message exactly as received (the request is then the one mapped from it).
+ */
 export interface ScreeningPayload {
   request: ScreeningRequest
+  message?: ReceivedMessage
   response: Omit<ScreeningResponse, 'audit'>
 }
 

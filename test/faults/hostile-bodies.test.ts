@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs'
 import fc from 'fast-check'
+import iconv from 'iconv-lite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createKeys, freePort, scratchStore, startServer } from '../../scripts/server-process.ts'
 import type { Role } from '../../src/services/actor.ts'
 import { createTestApp, type TestApp } from '../helpers/test-app.ts'
 
@@ -8,7 +11,7 @@ interface Hostile {
   method: 'GET' | 'POST'
   url: string
   role: Role
-  payload?: string
+  payload?: string | Buffer
   contentType?: string
   mayBeValid: boolean
 }
@@ -187,6 +190,85 @@ const bodies: fc.Arbitrary<{ payload: string; contentType?: string; mayBeValid: 
   },
 )
 
+// DecMessage bodies (issue #15): a valid message with one element's text replaced, or the attacks of
+// dec-message.md §6 in generated sizes.
+const DEC_MESSAGE = readFileSync('test/fixtures/dec-messages/02-import-decabde.xml', 'utf8')
+const DEC_ELEMENTS = [
+  'SeqNo',
+  'IEFlag',
+  'IEDate',
+  'TradeName',
+  'GNo',
+  'CodeTS',
+  'CiqCode',
+  'GName',
+  'GModel',
+  'Stuff',
+]
+const xmlEscape = (text: string) => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;')
+const withElement = (name: string, text: string) =>
+  DEC_MESSAGE.replace(new RegExp(`<${name}>[^<]*</${name}>`), `<${name}>${text}</${name}>`)
+const DEC_LIST = DEC_MESSAGE.slice(DEC_MESSAGE.indexOf('<DecList>'), DEC_MESSAGE.indexOf('</DecLists>'))
+
+const xmlBodies: fc.Arbitrary<{ payload: string | Buffer; contentType: string; mayBeValid: boolean }> = fc
+  .tuple(
+    fc.oneof(
+      fc
+        .tuple(fc.constantFrom(...DEC_ELEMENTS), hostileString, fc.boolean())
+        .map(([name, text, escaped]) => ({
+          payload: withElement(name, escaped ? xmlEscape(text) : text) as string | Buffer,
+          mayBeValid: true,
+        })),
+      fc.integer({ min: 30, max: 200_000 }).map((n) => ({
+        payload: DEC_MESSAGE.replace('<DecHead>', `<DecHead>${'<x>'.repeat(n)}`),
+        mayBeValid: false,
+      })),
+      fc
+        .integer({ min: 1, max: 120 })
+        .map((n) => ({ payload: DEC_MESSAGE.replace(DEC_LIST, DEC_LIST.repeat(n)), mayBeValid: true })),
+      fc
+        .nat({ max: DEC_MESSAGE.length - 1 })
+        .map((n) => ({ payload: DEC_MESSAGE.slice(0, n), mayBeValid: false })),
+      fc
+        .tuple(
+          fc.constantFrom(
+            '<!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>',
+            '<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>',
+            '<!DOCTYPE d SYSTEM "http://127.0.0.1:9/d.dtd">',
+            '<!ENTITY x "y">',
+          ),
+          fc.constantFrom('<SeqNo>', '<GName>'),
+        )
+        .map(([dtd, at]) => ({
+          payload: DEC_MESSAGE.replace('<?xml version="1.0" encoding="UTF-8"?>', `$&${dtd}`).replace(
+            at,
+            `${at}&x;`,
+          ),
+          mayBeValid: false,
+        })),
+      fc
+        .tuple(
+          fc.constantFrom('<![CDATA[', '<!--', '&', '<a ', '<?pi ', '</'),
+          fc.integer({ min: 1, max: 200_000 }),
+        )
+        .map(([bomb, n]) => ({
+          payload: withElement('GName', bomb.repeat(Math.ceil(n / bomb.length))),
+          mayBeValid: false,
+        })),
+      fc
+        .constantFrom('UTF-16', 'ISO-8859-1', 'Big5', 'GBK', 'GB18030', 'utf8', 'EBCDIC', '')
+        .map((encoding) => ({
+          payload: Buffer.from(DEC_MESSAGE.replace('UTF-8', encoding)),
+          mayBeValid: true,
+        })),
+      fc
+        .constantFrom('GBK', 'GB18030')
+        .map((encoding) => ({ payload: iconv.encode(DEC_MESSAGE, encoding), mayBeValid: false })),
+    ),
+    fc.constantFrom('application/xml', 'text/xml', 'application/xml; charset=GBK', 'text/xml; charset=utf-8'),
+  )
+  .map(([body, contentType]) => ({ ...body, contentType }))
+
 const queries: fc.Arbitrary<Hostile> = fc
   .tuple(fc.constantFrom(...GET_TARGETS), fc.dictionary(hostileKey, hostileString, { maxKeys: 3 }), fc.nat())
   .map(([target, extra, pick]) => {
@@ -201,6 +283,12 @@ const hostileRequests: fc.Arbitrary<Hostile> = fc.oneof(
     weight: 5,
     arbitrary: fc
       .tuple(fc.constantFrom(...POST_TARGETS), bodies)
+      .map(([t, b]) => ({ method: 'POST' as const, ...t, ...b })),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.constantFrom(...POST_TARGETS), xmlBodies)
       .map(([t, b]) => ({ method: 'POST' as const, ...t, ...b })),
   },
   { weight: 1, arbitrary: queries },
@@ -235,7 +323,7 @@ describe('hostile requests', () => {
         if (ms > slowest.ms)
           slowest = {
             ms,
-            what: `${h.method} ${h.url} ${h.payload?.slice(0, 120)} (${h.payload?.length} chars)`,
+            what: `${h.method} ${h.url} ${String(h.payload?.slice(0, 120))} (${h.payload?.length} chars)`,
           }
         if (res.statusCode >= 500 || (!h.mayBeValid && res.statusCode < 400)) {
           throw new Error(`${h.method} ${h.url} → ${res.statusCode} ${res.body.slice(0, 500)}`)
@@ -271,4 +359,101 @@ describe('hostile requests', () => {
     const verify = await t.app.inject({ method: 'GET', url: '/v1/audit/verify', headers: headers.auditor })
     expect(verify.json()).toMatchObject({ ok: true })
   })
+})
+
+/** User + system CPU seconds and the peak resident set (VmHWM, bytes) of a process, from /proc. */
+function processCost(pid: number): { cpu: number; peakRss: number } {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!
+  return { cpu: (Number(fields[11]) + Number(fields[12])) / 100, peakRss: Number(hwm) * 1024 }
+}
+
+describe('DecMessage attacks against a real server process (dec-message.md §6)', () => {
+  const laughs = (levels: number) =>
+    `<?xml version="1.0"?><!DOCTYPE d [<!ENTITY l0 "lol">${Array.from({ length: levels }, (_, i) => `<!ENTITY l${i + 1} "${`&l${i};`.repeat(10)}">`).join('')}]><DecMessage><DecHead><SeqNo>&l${levels};</SeqNo></DecHead></DecMessage>`
+  const lines = (n: number) => DEC_MESSAGE.replace(DEC_LIST, DEC_LIST.repeat(n))
+  const attacks: [string, string | Buffer, number][] = [
+    ['billion laughs (10^9 expansions)', laughs(9), 400],
+    [
+      'an external entity',
+      '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><DecMessage>&x;</DecMessage>',
+      400,
+    ],
+    [
+      'a parameter entity fetching a remote DTD',
+      '<!DOCTYPE d [<!ENTITY % r SYSTEM "http://127.0.0.1:9/x.dtd"> %r;]><DecMessage/>',
+      400,
+    ],
+    ['200,000-deep nesting', `<DecMessage>${'<a>'.repeat(200_000)}`, 422],
+    [
+      '140,000-deep nesting, closed (as deep as fits the body limit)',
+      `<DecMessage>${'<a>'.repeat(140_000)}${'</a>'.repeat(140_000)}</DecMessage>`,
+      422,
+    ],
+    ['a 51-line declaration', lines(51), 422],
+    ['1,000 DecList elements', lines(1_000), 422],
+    [
+      'a megabyte of unclosed CDATA sections and ampersands',
+      withElement('GName', '<![CDATA[&'.repeat(100_000)),
+      400,
+    ],
+    ['a megabyte of comment openings', withElement('GName', '<!--'.repeat(250_000)), 400],
+    ['a megabyte of unclosed start tags', withElement('GName', '<a '.repeat(330_000)), 400],
+    ['an element name of a megabyte', `<DecMessage><${'a'.repeat(1_000_000)}/></DecMessage>`, 422],
+  ]
+
+  it('each is refused at a cost under a second of CPU, without expansion, and writes nothing', async () => {
+    const store = await scratchStore('PGlite', 'popscreen-xml-attacks')
+    try {
+      const keys = await createKeys(store.env, ['screener', 'auditor'])
+      // No load shedding: on a busy machine a 503 would hide the answer this test is about.
+      const server = await startServer({ ...store.env, MAX_EVENT_LOOP_DELAY_MS: '0' }, await freePort())
+      try {
+        const pid = server.child.pid!
+        const checked = async () => {
+          const res = await fetch(`${server.baseUrl}/v1/audit/verify`, {
+            headers: { authorization: `Bearer ${keys.auditor}` },
+          })
+          return ((await res.json()) as { checked: number }).checked
+        }
+        const eventsBefore = await checked()
+        const before = processCost(pid)
+        const report: string[] = []
+        try {
+          for (const [name, body, status] of attacks) {
+            const start = processCost(pid)
+            const res = await fetch(`${server.baseUrl}/v1/screenings`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${keys.screener}`, 'content-type': 'application/xml' },
+              body,
+            })
+            const cost = processCost(pid)
+            const problem = (await res.json()) as { code: string }
+            report.push(
+              `${name}: ${res.status} ${problem.code}, ${((cost.cpu - start.cpu) * 1000).toFixed(0)} ms CPU`,
+            )
+            expect(res.status, name).toBe(status)
+            expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/)
+            // The server's whole CPU time for the request, in 10 ms clock ticks.
+            expect(cost.cpu - start.cpu, name).toBeLessThan(1)
+          }
+        } finally {
+          console.info(report.join('\n'))
+        }
+        const after = processCost(pid)
+        console.info(
+          `peak RSS ${(before.peakRss / 2 ** 20).toFixed(0)} → ${(after.peakRss / 2 ** 20).toFixed(0)} MiB`,
+        )
+        // A billion laughs expanded would need gigabytes. Parsing is not within the body limit, though: a
+        // megabyte of unclosed start tags made fast-xml-parser peak at ~127 MiB over a 1 MiB body (measured
+        // alone, in-process), 1,000 DecList ~28 MiB, a one-megabyte element name ~55 MiB, the rest ≤ 2 MiB.
+        expect(after.peakRss - before.peakRss).toBeLessThan(256 * 2 ** 20)
+        expect(await checked()).toBe(eventsBefore)
+      } finally {
+        await server.stop()
+      }
+    } finally {
+      await store.cleanup()
+    }
+  }, 300_000)
 })

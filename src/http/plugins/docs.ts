@@ -7,6 +7,7 @@ import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-pro
 import type { OpenAPIV3_1 } from 'openapi-types'
 import { projectFile } from '../../project-files.ts'
 import { finishDocument } from '../docs/finish-document.ts'
+import { withDecMessageBody } from '../routes/screenings.ts'
 
 const { version } = JSON.parse(readFileSync(projectFile('package.json'), 'utf8')) as { version: string }
 
@@ -37,7 +38,7 @@ export const docs = fp(async (app: FastifyInstance) => {
       },
     },
     hideUntagged: true,
-    transform: jsonSchemaTransform,
+    transform: (route) => withDecMessageBody(jsonSchemaTransform(route)),
     transformObject: (document) =>
       finishDocument(jsonSchemaTransformObject(document) as OpenAPIV3_1.Document),
   })

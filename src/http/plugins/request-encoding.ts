@@ -6,6 +6,8 @@ import { AppError } from '../../services/errors.ts'
 import { RequestValidationError } from './problem-details.ts'
 
 const UTF8 = /^"?utf-?8"?$/i
+// XML bodies name their encoding in their XML declaration; their reader checks the charset against it.
+const XML = /^\s*(?:application|text)\/xml\s*(?:;|$)/i
 
 /**
  * Bodies are UTF-8 JSON. A declared charset of anything else is refused rather than misread, and text
@@ -25,6 +27,7 @@ export const requestEncoding = fp(async (app: FastifyInstance) => {
   })
   app.addHook('onRequest', async (request) => {
     const type = request.headers['content-type']
+    if (type && XML.test(type)) return
     const charset = type?.match(/;\s*charset=([^;]*)/i)?.[1]?.trim()
     if (charset !== undefined && !UTF8.test(charset))
       throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', `charset ${charset} is not supported; send UTF-8`, {
@@ -36,6 +39,8 @@ export const requestEncoding = fp(async (app: FastifyInstance) => {
       ['querystring', request.query],
       ['body', request.body],
     ] as const) {
+      // Raw bodies (a DecMessage's bytes) are checked by their own decoder, not walked byte by byte here.
+      if (Buffer.isBuffer(value)) continue
       const errors = findUnstorableText(value)
       if (errors.length > 0) throw new RequestValidationError(errors, part)
     }

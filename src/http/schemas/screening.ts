@@ -36,9 +36,15 @@ export const Reason = z
 
 const Advisory = z
   .object({
-    code: z.enum(['ARTICLE_MAY_CONTAIN', 'TRACE_BELOW_LIMIT', 'HS_RESIDUAL_CAS_DECLARED', 'STRICTER_TODAY']),
-    substanceId: z.string(),
-    substance: Bilingual,
+    code: z.enum([
+      'ARTICLE_MAY_CONTAIN',
+      'TRACE_BELOW_LIMIT',
+      'HS_RESIDUAL_CAS_DECLARED',
+      'STRICTER_TODAY',
+      'UNREADABLE_CAS',
+    ]),
+    substanceId: z.string().optional().describe('absent on UNREADABLE_CAS, which names a token, not a group'),
+    substance: Bilingual.optional(),
     matched: Matched,
     message: Bilingual,
     today: z
@@ -68,6 +74,14 @@ const Line = z.object({
     .describe('the declared code as digits and its HS 2022 text'),
   reasons: z.array(Reason),
   advisories: z.array(Advisory),
+  extracted: z
+    .object({
+      casNumbers: z.array(z.string()),
+      components: z.array(z.object({ cas: z.string(), massFraction: z.number() })),
+      unreadable: z.array(z.string()).describe('CAS-shaped tokens that are not valid CAS numbers'),
+    })
+    .optional()
+    .describe('DecMessage screenings only: what was read from the line’s GModel and Stuff'),
 })
 
 export const AuditCheckpoint = z
