@@ -39,7 +39,7 @@ describe.skipIf(!existsSync(CHROMIUM))('Swagger UI sends a DecMessage', () => {
     const page = await context.newPage()
     await page.goto(`${base}/docs#/screening/createScreening`)
     const operation = page.locator('#operations-screening-createScreening')
-    await operation.locator('.opblock-section-request-body select').selectOption('application/xml')
+    await operation.locator('.opblock-section-request-body select.content-type').selectOption('application/xml')
     await operation.getByRole('button', { name: 'Try it out' }).click()
     // Swagger UI generates its own sample for XML bodies rather than show a literal example; an officer
     // pastes the message, here the example the OpenAPI document carries.
