@@ -176,7 +176,9 @@ describe.each(drivers)('memory on $name', ({ name }) => {
         expect(total).toBeGreaterThan(COPIES)
         for (const verdict of verdicts) expect(verdict).toMatchObject({ ok: true, checked: total })
         expect(ndjson.lines).toBe(total)
-        expect(csv.bytes).toBeGreaterThan(ndjson.bytes * 0.9)
+        // The chain CSV keeps a payload over Excel's 32,767-character cell in NDJSON only (issue 23), so its size
+        // says nothing here; a header and one record per event say it streamed the whole log.
+        expect(csv.lines).toBeGreaterThan(total)
         expect(impact).toMatchObject({ checked: COPIES + 1, changed: 0 })
       } finally {
         await server.stop()
