@@ -1,15 +1,15 @@
 import { mkdirSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SCREENING_REQUEST_EXAMPLES } from '../../src/http/docs/examples/screening-requests.ts'
+import { launchChromium } from '../helpers/chromium.ts'
 import { createTestApp, type TestApp } from '../helpers/test-app.ts'
 
 /**
  * An officer's day in /docs, in Chromium: authorize, screen with a listed example, work a review case.
  * UPDATE_SCREENSHOTS=1 also writes the README's screenshots to docs/screenshots/.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/screenshots' : null
 
 let t: TestApp
@@ -22,19 +22,7 @@ beforeAll(async () => {
   await t.app.listen({ host: '127.0.0.1', port: 0 })
   base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`
   officerKey = await t.key('officer', '凭祥海关 李明')
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  })
+  browser = await launchChromium()
   if (SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true })
 })
 afterAll(async () => {

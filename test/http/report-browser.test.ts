@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
-import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fillScreenedLines } from '../../scripts/fill-screened-lines.ts'
+import { CHROMIUM, launchChromium } from '../helpers/chromium.ts'
 import { createTestApp, type TestApp } from '../helpers/test-app.ts'
 
 /**
@@ -9,7 +9,6 @@ import { createTestApp, type TestApp } from '../helpers/test-app.ts'
  * served with its own Content-Security-Policy, its charts must be drawn. Skipped where there is no
  * Chromium. REPORT_SCREENSHOT=docs/pops-trade-report.png also writes the README's screenshot.
  */
-const CHROMIUM = '/usr/bin/chromium'
 
 let t: TestApp
 beforeAll(async () => {
@@ -26,19 +25,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the HTML trade report in Chromium', () =
       headers: await t.auth('auditor'),
     })
     expect(res.statusCode).toBe(200)
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    })
+    const browser = await launchChromium()
     try {
       const page = await browser.newPage({ viewport: { width: 794, height: 1123 } }) // A4 at 96 dpi
       const problems: string[] = []

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs'
-import { type Browser, chromium } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CHROMIUM, launchChromium } from '../helpers/chromium.ts'
 import { createTestApp, type TestApp } from '../helpers/test-app.ts'
 
 // Chromium comes from the distribution's packages (README); without it this check cannot run.
-const CHROMIUM = '/usr/bin/chromium'
 
 describe.skipIf(!existsSync(CHROMIUM))('Swagger UI sends a DecMessage', () => {
   let t: TestApp
@@ -13,19 +13,7 @@ describe.skipIf(!existsSync(CHROMIUM))('Swagger UI sends a DecMessage', () => {
   beforeAll(async () => {
     t = await createTestApp()
     base = await t.app.listen({ port: 0, host: '127.0.0.1' })
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    })
+    browser = await launchChromium()
   }, 120_000)
   afterAll(async () => {
     await browser?.close()
@@ -39,7 +27,9 @@ describe.skipIf(!existsSync(CHROMIUM))('Swagger UI sends a DecMessage', () => {
     const page = await context.newPage()
     await page.goto(`${base}/docs#/screening/createScreening`)
     const operation = page.locator('#operations-screening-createScreening')
-    await operation.locator('.opblock-section-request-body select.content-type').selectOption('application/xml')
+    await operation
+      .locator('.opblock-section-request-body select.content-type')
+      .selectOption('application/xml')
     await operation.getByRole('button', { name: 'Try it out' }).click()
     // Swagger UI generates its own sample for XML bodies rather than show a literal example; an officer
     // pastes the message, here the example the OpenAPI document carries.
