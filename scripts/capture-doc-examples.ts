@@ -341,6 +341,10 @@ refusal(
   await problem({ method: 'POST', url: '/v1/registry/versions/2019.1/activate' }, 404),
 )
 
+// The event feed: the first page (the seeded registry's activation, the screenings above, their reviews).
+answer('listEvents', 'page', await ok({ url: '/v1/events?limit=4', role: 'screener' }))
+refusal('listEvents', 422, await problem({ url: '/v1/events?after=latest', role: 'screener' }, 422))
+
 // Operations.
 answer('live', 'live', await ok({ url: '/health/live', role: null }))
 answer('ready', 'ready', await ok({ url: '/health/ready', role: null }))

@@ -8,6 +8,7 @@ import { problemDetails, sendProblem } from './http/plugins/problem-details.ts'
 import { requestEncoding } from './http/plugins/request-encoding.ts'
 import { security } from './http/plugins/security.ts'
 import { auditRoutes } from './http/routes/audit.ts'
+import { eventRoutes } from './http/routes/events.ts'
 import { healthRoutes } from './http/routes/health.ts'
 import { keyRoutes } from './http/routes/keys.ts'
 import { registryRoutes } from './http/routes/registry.ts'
@@ -81,6 +82,7 @@ export async function buildApp({
   await auditRoutes(app, services)
   await reportRoutes(app, services)
   await keyRoutes(app, services)
+  await eventRoutes(app, services)
   await extraRoutes?.(app)
 
   app.addHook('onClose', async () => {

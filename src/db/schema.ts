@@ -197,3 +197,92 @@ export const screeningLines = pgTable(
     index('screening_lines_sequence_idx').on(t.auditSequence, t.lineNo),
   ],
 )
+
+/**
+ * The event feed (contract §11): what an integrator follows a declaration by. An outbox written in the
+ * same statement or transaction as what it reports. Its order is the audit chain's: an event is keyed by
+ * the sequence of the audit event that records the same change (and its place among that event's feed
+ * events), and audit sequences become visible in commit order (see src/services/event-feed.ts).
+ */
+export const feedEvents = pgTable(
+  'feed_events',
+  {
+    auditSequence: bigint('audit_sequence', { mode: 'number' }).notNull(),
+    /** Place among the feed events of one audit event (a screening that opens a review has two). */
+    ordinal: integer('ordinal').notNull(),
+    type: text('type').notNull(),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull(),
+    /** Whose screening it reports; null for events every organisation sees (registry activations). */
+    organisation: text('organisation'),
+    screeningId: uuid('screening_id'),
+    declarationId: text('declaration_id'),
+    reviewId: uuid('review_id'),
+    decision: text('decision'),
+    registryVersion: text('registry_version'),
+    rescreenOf: uuid('rescreen_of'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.auditSequence, t.ordinal] }),
+    index('feed_events_organisation_idx').on(t.organisation, t.auditSequence, t.ordinal),
+  ],
+)
+
+/**
+ * Webhook subscriptions: an organisation's events POSTed to `url`, signed with `secret` (kept to sign;
+ * shown once). The delivery worker's state lives here: the feed position up to which events have been
+ * handed to deliveries, when the subscription next needs work, and the lease of the instance working it.
+ */
+export const webhookSubscriptions = pgTable(
+  'webhook_subscriptions',
+  {
+    id: uuid('id').primaryKey(),
+    url: text('url').notNull(),
+    events: text('events').array().notNull(),
+    organisation: text('organisation').notNull(),
+    secret: text('secret').notNull(),
+    createdAt: createdAt(),
+    createdBy: jsonb('created_by').notNull(),
+    afterSequence: bigint('after_sequence', { mode: 'number' }).notNull(),
+    afterOrdinal: integer('after_ordinal').notNull(),
+    nextRunAt: timestamp('next_run_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    leaseToken: uuid('lease_token'),
+    leaseUntil: timestamp('lease_until', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [index('webhook_subscriptions_next_run_idx').on(t.nextRunAt)],
+)
+
+/** One feed event to be POSTed to one subscription; `body` is the exact JSON sent on every attempt. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: uuid('id').primaryKey(),
+    subscriptionId: uuid('subscription_id').notNull(),
+    eventId: text('event_id').notNull(),
+    eventType: text('event_type').notNull(),
+    body: text('body').notNull(),
+    /** `pending` until a 2xx answer, then `delivered`. */
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    createdAt: createdAt(),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    index('webhook_deliveries_subscription_idx').on(t.subscriptionId, t.id),
+    index('webhook_deliveries_pending_idx').on(t.subscriptionId).where(sql`${t.status} = 'pending'`),
+  ],
+)
+
+/** Every attempt of a delivery: when, how long, and the answer's status or the error. */
+export const webhookAttempts = pgTable(
+  'webhook_attempts',
+  {
+    deliveryId: uuid('delivery_id').notNull(),
+    attempt: integer('attempt').notNull(),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull(),
+    durationMs: integer('duration_ms').notNull(),
+    statusCode: integer('status_code'),
+    error: text('error'),
+  },
+  (t) => [primaryKey({ columns: [t.deliveryId, t.attempt] })],
+)

@@ -14,9 +14,19 @@ import { insertRowsSql, JsonText } from '../db/bulk-insert.ts'
 import { type Db, type Queryable, queryRows, type Tx } from '../db/client.ts'
 import { auditCheckpoints, auditEvents } from '../db/schema.ts'
 import type { CheckpointSigner } from './audit-signer.ts'
+import { type FeedDraft, insertFeedSql } from './event-feed.ts'
 
 /** Serialises appends across every process on the database, so the chain stays one gap-free line. */
 const AUDIT_LOCK_KEY = 7_417_002
+
+/**
+ * A guard that takes the chain lock: a statement part filtered by it writes only once the lock is held.
+ * Every part of a batch's one statement that inserts a key another writer may insert too needs it.
+ */
+export const CHAIN_LOCKED = sql`(select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})) is not null`
+
+/** An event to append with the feed events it produces (contract §11), written in the same transaction. */
+export type PendingEvent = UnsealedEvent & { feed?: readonly FeedDraft[] | undefined }
 
 /**
  * The statement that writes sealed events, each payload as the canonical JSON that was hashed (the `json`
@@ -52,7 +62,7 @@ function insertEventsSql(events: readonly SealedEvent[], where?: SQL): SQL | nul
 export function insertCheckpointSql(c: Checkpoint): SQL {
   return sql`insert into ${auditCheckpoints} (sequence, hash, at, key_id, signature)
     select ${c.sequence}::bigint, ${c.hash}::text, ${c.at}::text, ${c.keyId}::text, ${c.signature}::text
-    where (select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})) is not null`
+    where ${CHAIN_LOCKED}`
 }
 
 /** Writes sealed events in one statement (inside the caller's transaction, under the chain lock). */
@@ -86,13 +96,17 @@ export async function lockChain(tx: Tx): Promise<void> {
  */
 export async function appendEvents(
   tx: Tx,
-  pending: readonly UnsealedEvent[],
+  pending: readonly PendingEvent[],
   signer: CheckpointSigner,
 ): Promise<AuditEvent[]> {
   await lockChain(tx)
   const at = new Date().toISOString()
   const sealed = sealEvents(pending, await readTail(tx), at)
   await insertEvents(tx, sealed)
+  const feed = insertFeedSql(
+    sealed.map((e, i) => ({ sequence: e.sequence, at, feed: pending[i]!.feed ?? [] })),
+  )
+  if (feed) await tx.execute(feed)
   // These events are a batch of their own: it ends in a checkpoint too, committed with them.
   await tx.execute(insertCheckpointSql(signer.sign(sealed[sealed.length - 1]!, at)))
   return sealed
@@ -107,21 +121,25 @@ export async function appendEvents(
  * again after the real tail.
  */
 export function appendSealedSql(events: readonly SealedEvent[], rows: readonly SQL[]): SQL {
-  const lock = sql`(select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})) is not null`
-  const parts = [insertEventsSql(events, lock)!, ...rows]
+  const parts = [insertEventsSql(events, CHAIN_LOCKED)!, ...rows]
   return sql`with ${sql.join(
     parts.map((part, i) => sql`${sql.raw(`w${i}`)} as (${part})`),
     sql`, `,
   )} select 1`
 }
 
+const CHAIN_KEYS = new Set([
+  'audit_events_pkey',
+  'audit_checkpoints_pkey',
+  'feed_events_audit_sequence_ordinal_pk',
+])
+
 /** Whether a write failed because another writer took the sequence it meant to append. */
 export function isChainConflict(err: unknown): boolean {
   for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
     const { code, constraint } = e as { code?: string; constraint?: string }
-    // The batch's checkpoint takes the same (last) sequence, and PostgreSQL may refuse it first.
-    if (code === '23505' && (constraint === 'audit_events_pkey' || constraint === 'audit_checkpoints_pkey'))
-      return true
+    // The batch's checkpoint and feed events take the same sequences, and PostgreSQL may refuse them first.
+    if (code === '23505' && constraint !== undefined && CHAIN_KEYS.has(constraint)) return true
   }
   return false
 }

@@ -3,9 +3,17 @@ import { type AuditEvent, type ChainTail, sealEvents, type UnsealedEvent } from 
 import { canonicalJson } from '../core/canonical-json.ts'
 import type { Checkpoint } from '../core/checkpoint.ts'
 import type { Db, Queryable } from '../db/client.ts'
-import { appendSealedSql, insertCheckpointSql, isChainConflict, lockChain, readTail } from './audit-log.ts'
+import {
+  appendSealedSql,
+  CHAIN_LOCKED,
+  insertCheckpointSql,
+  isChainConflict,
+  lockChain,
+  readTail,
+} from './audit-log.ts'
 import type { CheckpointSigner } from './audit-signer.ts'
 import { isDatabaseUnavailable } from './errors.ts'
+import { type FeedDraft, insertFeedSql } from './event-feed.ts'
 
 /**
  * Rows that belong with events and must commit with them (a screening, its review case), as INSERT
@@ -17,6 +25,8 @@ export interface CommitItem {
   event: UnsealedEvent
   /** Items of one batch that share a `stage` have their rows written by one call of it. */
   stage: StageRows
+  /** The feed events the item produces (contract §11), written in the batch's statement. */
+  feed?: readonly FeedDraft[] | undefined
 }
 
 /** An event as committed, with the signed checkpoint of its batch (the caller's receipt). */
@@ -169,6 +179,11 @@ export class GroupCommitter {
       byStage.set(item.stage, list)
     })
     const rows = [...byStage].flatMap(([stage, list]) => stage(list)).filter((r): r is SQL => r !== null)
+    const feed = insertFeedSql(
+      events.map((e, i) => ({ sequence: e.sequence, at, feed: items[i]!.feed ?? [] })),
+      CHAIN_LOCKED,
+    )
+    if (feed) rows.push(feed)
     rows.push(insertCheckpointSql(checkpoint))
     await db.execute(appendSealedSql(events, rows))
     return { events, checkpoint }

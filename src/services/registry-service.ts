@@ -1,7 +1,7 @@
 import crypto from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { desc, eq } from 'drizzle-orm'
-import type { AuditActor, UnsealedEvent } from '../core/audit-chain.ts'
+import type { AuditActor } from '../core/audit-chain.ts'
 import { canonicalJson } from '../core/canonical-json.ts'
 import { type RegistryDocument, RegistryDocumentSchema } from '../core/registry-document.ts'
 import { buildSnapshot, type RegistrySnapshot } from '../core/snapshot.ts'
@@ -9,7 +9,7 @@ import { toFieldErrors } from '../core/validation-errors.ts'
 import type { Db } from '../db/client.ts'
 import { registryVersions } from '../db/schema.ts'
 import { projectFile } from '../project-files.ts'
-import { appendEvents, lockChain } from './audit-log.ts'
+import { appendEvents, lockChain, type PendingEvent } from './audit-log.ts'
 import type { CheckpointSigner } from './audit-signer.ts'
 import { AppError, notFound, validationFailed } from './errors.ts'
 
@@ -100,7 +100,7 @@ export class RegistryService {
       const active = stored.find((row) => row.active)?.version ?? null
       const missing = bundled.filter((b) => !stored.some((row) => row.version === b.document.version))
       if (missing.length === 0) return
-      const events: UnsealedEvent[] = []
+      const events: PendingEvent[] = []
       for (const { document, hash } of missing) {
         const activate = fresh && document.version === CURRENT_VERSION
         await tx.insert(registryVersions).values({
@@ -135,6 +135,7 @@ export class RegistryService {
             subject,
             registryVersion: document.version,
             payload: { hash, previous: null },
+            feed: [{ type: 'registry.activated', organisation: null, registryVersion: document.version }],
           })
       }
       await appendEvents(tx, events, this.signer)
@@ -246,6 +247,7 @@ export class RegistryService {
             registryVersion: version,
             requestId,
             payload: { hash: target.contentHash, previous: previous?.version ?? null },
+            feed: [{ type: 'registry.activated', organisation: null, registryVersion: version }],
           },
         ],
         this.signer,

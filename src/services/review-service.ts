@@ -144,6 +144,16 @@ export class ReviewService {
             decision: resolution.outcome,
             requestId,
             payload: resolution,
+            feed: [
+              {
+                type: 'review.resolved',
+                organisation: 'default',
+                screeningId: row.screeningId,
+                declarationId: row.declarationId,
+                reviewId: id,
+                decision: resolution.outcome,
+              },
+            ],
           },
         ],
         this.signer,

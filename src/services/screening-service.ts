@@ -21,6 +21,7 @@ import type { Db } from '../db/client.ts'
 import { auditEvents, reviewCases, screeningLines, screenings } from '../db/schema.ts'
 import type { Principal } from './actor.ts'
 import { AppError, notFound, unavailable } from './errors.ts'
+import type { FeedDraft } from './event-feed.ts'
 import type { CommitItem, GroupCommitter, StageRows } from './group-commit.ts'
 import { type Nomenclature, UNDESCRIBED_HS_JSON } from './nomenclature.ts'
 import type { RegistryService } from './registry-service.ts'
@@ -114,6 +115,8 @@ type PendingScreening = {
   canonicalRequest: string
   canonicalResponse: string
   reviewLines: { lineNo: number; reasons: Reason[] }[]
+  /** The review case it opens (REVIEW lines), named before the commit so the feed can name it too. */
+  reviewId: string | null
   facts: LineFacts[]
 }
 
@@ -267,7 +270,19 @@ export class ScreeningService {
       .filter((l) => l.decision === 'REVIEW')
       .map((l) => ({ lineNo: l.lineNo, reasons: l.reasons.filter((r) => r.outcome === 'REVIEW') }))
     const facts = lineFacts(input.request, prepared, result.lines)
-    return { id, input, response, members, hash, canonicalRequest, canonicalResponse, reviewLines, facts }
+    const reviewId = reviewLines.length > 0 ? uuidv7() : null
+    return {
+      id,
+      input,
+      response,
+      members,
+      hash,
+      canonicalRequest,
+      canonicalResponse,
+      reviewLines,
+      reviewId,
+      facts,
+    }
   }
 
   private commitItem(p: PendingScreening): ScreeningCommitItem {
@@ -296,6 +311,7 @@ export class ScreeningService {
         }),
       },
       stage: stageScreenings,
+      feed: feedOfScreening(p),
       screening: p,
     }
   }
@@ -544,15 +560,46 @@ const stageScreenings: StageRows = (items) => {
     insertRowsSql(
       reviewCases,
       pending
-        .filter((p) => p.reviewLines.length > 0)
+        .filter((p) => p.reviewId !== null)
         .map((p) => ({
-          id: uuidv7(),
+          id: p.reviewId!,
           screeningId: p.id,
           declarationId: p.response.declarationId,
           lines: p.reviewLines,
         })),
     ),
   ]
+}
+
+/**
+ * What a screening tells the feed: that it was made (or re-made, for a re-screen), and that it opened a
+ * review case. Written in the screening's own statement, with its audit event's sequence.
+ */
+function feedOfScreening(p: PendingScreening): FeedDraft[] {
+  const common = {
+    at: p.response.decidedAt,
+    organisation: screeningOrganisation(p),
+    screeningId: p.id,
+    declarationId: p.response.declarationId,
+    registryVersion: p.response.registry.version,
+  }
+  const feed: FeedDraft[] = [
+    p.input.rescreenOf
+      ? {
+          ...common,
+          type: 'screening.rescreened',
+          decision: p.response.decision,
+          rescreenOf: p.input.rescreenOf,
+        }
+      : { ...common, type: 'screening.created', decision: p.response.decision },
+  ]
+  if (p.reviewId) feed.push({ ...common, type: 'review.opened', reviewId: p.reviewId, decision: 'REVIEW' })
+  return feed
+}
+
+/** The organisation whose screeners see the screening. */
+function screeningOrganisation(_p: PendingScreening): string {
+  return 'default'
 }
 
 function idempotencyConflict(sameBody: boolean): AppError {

@@ -40,6 +40,11 @@ export const TAGS: OpenAPIV3_1.TagObject[] = [
     name: 'reviews',
     description: '审核队列：人工处理 REVIEW 结论 · The review queue: work REVIEW decisions',
   },
+  {
+    name: 'events',
+    description:
+      '事件流与 Webhook：跟踪报关单直到最终结论 · The event feed and webhooks: follow a declaration to its end',
+  },
   { name: 'audit', description: '审计日志：导出和校验 · Tamper-evident audit log: export and verify' },
   { name: 'reports', description: '报表：POPs 进出口统计、决策日志 · Reports: POPs trade, decision log' },
   {

@@ -224,6 +224,13 @@ Creates a key; its \`secret\` is shown in this answer only.`,
 Revokes the key at once; requests with it answer 401 from then on.`,
     answer: '已吊销的密钥 · the revoked key',
   },
+  listEvents: {
+    summary: '事件流 · The event feed',
+    description: `按提交顺序列出事件：\`screening.created\`（新筛查）、\`review.opened\`（进入人工审核）、\`review.resolved\`（审核完成，\`decision\` 为最终结论）、\`screening.rescreened\`（重新筛查，\`rescreenOf\` 指向原筛查）、\`registry.activated\`（名录新版本生效）。报关系统用它跟踪一份报关单直到最终结论，无需反复查询每次筛查。从 \`after\` 之后读取；\`nextCursor\` 永不为空，保存它，下次作为 \`after\` 继续（没有新事件时原样返回）。screener 只看到本组织的事件和名录事件。
+
+Events in commit order, each written in the same transaction as the change it reports: a reader that continues from \`nextCursor\` never misses or repeats one, even while screenings and resolutions commit concurrently. \`nextCursor\` is never null: store it and pass it as \`after\` next time, also when \`items\` is empty. Screeners see their organisation's events and those every organisation sees (\`registry.activated\`). Clients must ignore members and event types they do not know. To be pushed the events instead, see \`POST /v1/webhooks\`.`,
+    answer: '一页事件及继续读取的位置 · one page of events and where to continue',
+  },
   live: {
     summary: '进程存活 · The process is running',
     description: 'Liveness probe: 200 while the process runs. No key needed.',

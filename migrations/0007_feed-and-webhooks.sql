@@ -1,0 +1,57 @@
+CREATE TABLE "feed_events" (
+	"audit_sequence" bigint NOT NULL,
+	"ordinal" integer NOT NULL,
+	"type" text NOT NULL,
+	"at" timestamp with time zone NOT NULL,
+	"organisation" text,
+	"screening_id" uuid,
+	"declaration_id" text,
+	"review_id" uuid,
+	"decision" text,
+	"registry_version" text,
+	"rescreen_of" uuid,
+	CONSTRAINT "feed_events_audit_sequence_ordinal_pk" PRIMARY KEY("audit_sequence","ordinal")
+);
+--> statement-breakpoint
+CREATE TABLE "webhook_attempts" (
+	"delivery_id" uuid NOT NULL,
+	"attempt" integer NOT NULL,
+	"at" timestamp with time zone NOT NULL,
+	"duration_ms" integer NOT NULL,
+	"status_code" integer,
+	"error" text,
+	CONSTRAINT "webhook_attempts_delivery_id_attempt_pk" PRIMARY KEY("delivery_id","attempt")
+);
+--> statement-breakpoint
+CREATE TABLE "webhook_deliveries" (
+	"id" uuid PRIMARY KEY NOT NULL,
+	"subscription_id" uuid NOT NULL,
+	"event_id" text NOT NULL,
+	"event_type" text NOT NULL,
+	"body" text NOT NULL,
+	"status" text DEFAULT 'pending' NOT NULL,
+	"attempts" integer DEFAULT 0 NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"next_attempt_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"delivered_at" timestamp with time zone
+);
+--> statement-breakpoint
+CREATE TABLE "webhook_subscriptions" (
+	"id" uuid PRIMARY KEY NOT NULL,
+	"url" text NOT NULL,
+	"events" text[] NOT NULL,
+	"organisation" text NOT NULL,
+	"secret" text NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"created_by" jsonb NOT NULL,
+	"after_sequence" bigint NOT NULL,
+	"after_ordinal" integer NOT NULL,
+	"next_run_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"lease_token" uuid,
+	"lease_until" timestamp with time zone
+);
+--> statement-breakpoint
+CREATE INDEX "feed_events_organisation_idx" ON "feed_events" USING btree ("organisation","audit_sequence","ordinal");--> statement-breakpoint
+CREATE INDEX "webhook_deliveries_subscription_idx" ON "webhook_deliveries" USING btree ("subscription_id","id");--> statement-breakpoint
+CREATE INDEX "webhook_deliveries_pending_idx" ON "webhook_deliveries" USING btree ("subscription_id") WHERE "webhook_deliveries"."status" = 'pending';--> statement-breakpoint
+CREATE INDEX "webhook_subscriptions_next_run_idx" ON "webhook_subscriptions" USING btree ("next_run_at");
