@@ -5,6 +5,8 @@
  * a change to an answer's shape or to the seeded registry, then `npm run openapi`.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { buildApp } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
 import {
@@ -21,7 +23,15 @@ const OUT = 'src/http/docs/examples/answers.json'
 /** A registry version small enough to show as an example: the seeded one cut to HCBD. */
 const EXAMPLE_VERSION = '2026.1'
 
-const config = loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: 'memory://', MAX_EVENT_LOOP_DELAY_MS: '0' })
+const config = loadConfig({
+  LOG_LEVEL: 'silent',
+  DATA_DIR: 'memory://',
+  MAX_EVENT_LOOP_DELAY_MS: '0',
+  // The webhook example shows a refused attempt and its retry: retry at once.
+  WEBHOOK_POLL_MS: '50',
+  WEBHOOK_RETRY_BASE_MS: '50',
+  WEBHOOK_RETRY_MAX_MS: '100',
+})
 const runtime = await openRuntime(config)
 const app = await buildApp({ config, services: runtime.services })
 const secrets = new Map<Role, string>()
@@ -29,7 +39,7 @@ for (const role of ['screener', 'officer', 'auditor', 'admin'] as const)
   secrets.set(role, (await runtime.services.keys.create(role, `${role}-南宁`, cliActor())).secret)
 
 interface Call {
-  method?: 'GET' | 'POST'
+  method?: 'GET' | 'POST' | 'DELETE'
   url: string
   role?: Role | null
   body?: unknown
@@ -344,6 +354,62 @@ refusal(
 // The event feed: the first page (the seeded registry's activation, the screenings above, their reviews).
 answer('listEvents', 'page', await ok({ url: '/v1/events?limit=4', role: 'screener' }))
 refusal('listEvents', 422, await problem({ url: '/v1/events?after=latest', role: 'screener' }, 422))
+
+// Webhooks: a receiver on this machine that refuses the first request and accepts the next.
+let refusals = 1
+const receiver = http.createServer((req, res) => {
+  req.resume()
+  req.on('end', () => res.writeHead(refusals-- > 0 ? 503 : 204).end())
+})
+await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
+const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/popscreen/events`
+runtime.services.webhookWorker.start()
+const hook = (await ok(
+  {
+    method: 'POST',
+    url: '/v1/webhooks',
+    body: {
+      url: hookUrl,
+      events: ['screening.created', 'review.opened', 'review.resolved'],
+      organisation: 'default',
+    },
+  },
+  201,
+)) as { id: string }
+answer('createWebhook', 'created', hook)
+refusal(
+  'createWebhook',
+  422,
+  await problem(
+    {
+      method: 'POST',
+      url: '/v1/webhooks',
+      body: { url: 'ftp://declare.example.cn/in', events: ['review.resolved'], organisation: 'default' },
+    },
+    422,
+  ),
+)
+await ok({
+  method: 'POST',
+  url: '/v1/screenings',
+  role: 'screener',
+  body: SCREENING_REQUEST_EXAMPLES['allow-everyday-import']!.value,
+})
+let deliveries: { items: { status: string }[] } = { items: [] }
+for (let tries = 0; deliveries.items[0]?.status !== 'delivered'; tries++) {
+  if (tries > 200) throw new Error('the webhook example was not delivered')
+  await new Promise((resolve) => setTimeout(resolve, 25))
+  deliveries = (await ok({ url: `/v1/webhooks/${hook.id}/deliveries` })) as typeof deliveries
+}
+answer('listWebhookDeliveries', 'page', deliveries)
+const missingHook = '/v1/webhooks/0193a6c4-0000-7000-8000-000000000000'
+refusal('listWebhookDeliveries', 404, await problem({ url: `${missingHook}/deliveries` }, 404))
+answer('listWebhooks', 'webhooks', await ok({ url: '/v1/webhooks' }))
+answer('getWebhook', 'webhook', await ok({ url: `/v1/webhooks/${hook.id}` }))
+refusal('getWebhook', 404, await problem({ url: missingHook }, 404))
+answer('deleteWebhook', 'deleted', await ok({ method: 'DELETE', url: `/v1/webhooks/${hook.id}` }))
+refusal('deleteWebhook', 404, await problem({ method: 'DELETE', url: missingHook }, 404))
+await new Promise<void>((resolve) => receiver.close(() => resolve()))
 
 // Operations.
 answer('live', 'live', await ok({ url: '/health/live', role: null }))

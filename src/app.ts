@@ -15,6 +15,7 @@ import { registryRoutes } from './http/routes/registry.ts'
 import { reportRoutes } from './http/routes/reports.ts'
 import { reviewRoutes } from './http/routes/reviews.ts'
 import { screeningRoutes } from './http/routes/screenings.ts'
+import { webhookRoutes } from './http/routes/webhooks.ts'
 import type { App } from './http/types.ts'
 import { serializerCompiler, validatorCompiler } from './http/validation.ts'
 import { genReqId, loggerOptions } from './logger.ts'
@@ -83,6 +84,7 @@ export async function buildApp({
   await reportRoutes(app, services)
   await keyRoutes(app, services)
   await eventRoutes(app, services)
+  await webhookRoutes(app, services)
   await extraRoutes?.(app)
 
   app.addHook('onClose', async () => {

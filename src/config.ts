@@ -36,6 +36,18 @@ const ConfigSchema = z.object({
   EXPORT_CONCURRENCY: positiveInt.max(50).default(4),
   /** A streamed export slower than this (bytes per second over any 10 s) is cut; 0 turns it off. */
   EXPORT_MIN_BYTES_PER_SECOND: z.coerce.number().int().min(0).default(65_536),
+  /** Webhooks: how often the delivery worker looks for new events and due retries. */
+  WEBHOOK_POLL_MS: positiveInt.max(3_600_000).default(1_000),
+  /** Webhooks: the longest wait for a receiver's answer; longer is a failed attempt. */
+  WEBHOOK_TIMEOUT_MS: positiveInt.max(300_000).default(10_000),
+  /**
+   * Webhooks: the retry schedule. The first retry comes after about WEBHOOK_RETRY_BASE_MS, each next one
+   * after twice as long (with jitter), never more than WEBHOOK_RETRY_MAX_MS apart; retries never stop.
+   */
+  WEBHOOK_RETRY_BASE_MS: positiveInt.max(86_400_000).default(10_000),
+  WEBHOOK_RETRY_MAX_MS: positiveInt.max(86_400_000).default(3_600_000),
+  /** Webhooks: subscriptions one instance delivers to at once. */
+  WEBHOOK_CONCURRENCY: positiveInt.max(100).default(4),
   /** Ed25519 private key (PKCS#8 PEM) that signs audit checkpoints; `\n` may stand for newlines. */
   AUDIT_SIGNING_KEY: z.string().includes('PRIVATE KEY', { message: 'must be a PEM private key' }).optional(),
   /** A file holding that key; with neither, the key is `DATA_DIR/audit-signing-key.pem`, made on first start. */

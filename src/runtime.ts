@@ -25,6 +25,7 @@ export async function openRuntime(config: Config, onPoolError?: (err: Error) => 
       services,
       close: async () => {
         services.registry.stopPolling()
+        await services.webhookWorker.close()
         await services.committer.close()
         await database.close()
       },

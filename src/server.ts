@@ -12,6 +12,7 @@ async function main(): Promise<void> {
   runtime.services.registry.startPolling(config.REGISTRY_POLL_MS, (err) =>
     app.log.warn({ err }, 'registry refresh failed'),
   )
+  runtime.services.webhookWorker.start(app.log)
 
   closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error')

@@ -10,6 +10,8 @@ export type AuditAction =
   | 'registry.activated'
   | 'key.created'
   | 'key.revoked'
+  | 'webhook.created'
+  | 'webhook.deleted'
 
 export interface AuditActor {
   keyId: string | null

@@ -10,6 +10,8 @@ import { RegistryService } from './registry-service.ts'
 import { ReviewService } from './review-service.ts'
 import { ScreeningService } from './screening-service.ts'
 import { TradeReportService } from './trade-report.ts'
+import { WebhookService } from './webhook-service.ts'
+import { WebhookWorker } from './webhook-worker.ts'
 
 export interface Services {
   database: Database
@@ -24,6 +26,9 @@ export interface Services {
   /** Where a signing key was generated at this start (`memory` for an in-memory database), else null. */
   signingKeyGenerated: string | null
   tradeReport: TradeReportService
+  webhooks: WebhookService
+  /** Delivers webhook events; the server starts it (`start()`), the runtime closes it. */
+  webhookWorker: WebhookWorker
 }
 
 let nomenclature: Nomenclature | undefined
@@ -43,6 +48,15 @@ export async function createServices(database: Database, config: Config): Promis
     signer,
   })
   const screenings = new ScreeningService(database.db, registry, committer, nomenclature)
+  const webhookWorker = new WebhookWorker(database.db, {
+    pollMs: config.WEBHOOK_POLL_MS,
+    timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    retryBaseMs: config.WEBHOOK_RETRY_BASE_MS,
+    retryMaxMs: config.WEBHOOK_RETRY_MAX_MS,
+    concurrency: config.WEBHOOK_CONCURRENCY,
+  })
+  // Screenings committed here are delivered without waiting for the next poll.
+  committer.onBatch(() => webhookWorker.wake())
   return {
     database,
     registry,
@@ -55,5 +69,7 @@ export async function createServices(database: Database, config: Config): Promis
     signer,
     signingKeyGenerated: generated,
     tradeReport: new TradeReportService(database.db, registry, nomenclature),
+    webhooks: new WebhookService(database.db, signer),
+    webhookWorker,
   }
 }

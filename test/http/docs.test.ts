@@ -107,6 +107,7 @@ describe('the OpenAPI document for officers and client generators', () => {
       'screening',
       'substances',
       'reviews',
+      'events',
       'audit',
       'reports',
       'registry',

@@ -231,6 +231,51 @@ Revokes the key at once; requests with it answer 401 from then on.`,
 Events in commit order, each written in the same transaction as the change it reports: a reader that continues from \`nextCursor\` never misses or repeats one, even while screenings and resolutions commit concurrently. \`nextCursor\` is never null: store it and pass it as \`after\` next time, also when \`items\` is empty. Screeners see their organisation's events and those every organisation sees (\`registry.activated\`). Clients must ignore members and event types they do not know. To be pushed the events instead, see \`POST /v1/webhooks\`.`,
     answer: '一页事件及继续读取的位置 · one page of events and where to continue',
   },
+  createWebhook: {
+    summary: '订阅 Webhook · Subscribe a URL to events',
+    description: `把一个组织的事件（\`events\` 中的类型，以及所有组织都会收到的 \`registry.activated\`）逐个以 JSON POST 到 \`url\`（仅 http:// 或 https://）。从订阅时起的事件才会发送。回复中的 \`secret\` 只显示这一次：接收方用它核验每个请求的 \`Popscreen-Signature: t=<unix 秒>,v1=<HMAC-SHA256(secret, "<t>.<原始请求体>") 的十六进制>\`。非 2xx 或超时会按指数退避（带随机抖动）一直重试；同一订阅按顺序投递，前一个成功后才发下一个，因此至少送达一次、可能重复（按事件 \`id\` 去重）。
+
+POSTs each of an organisation's events (of the listed types, plus those every organisation sees) to \`url\` as JSON, signed with \`Popscreen-Signature\`; the \`secret\` is in this answer only. Delivery is at least once and in order per subscription: a non-2xx answer or a timeout is retried with exponential backoff and jitter, without end, and the next event waits. Deduplicate on the event's \`id\`. See README, "Following a declaration", for checking the signature.`,
+    requestExamples: {
+      'review-outcomes-for-nanning-customs': {
+        summary: '把审核结论推送给报关系统 · review outcomes to a declaration system',
+        value: {
+          url: 'https://declare.nanning-customs.example.cn/popscreen/events',
+          events: ['review.opened', 'review.resolved', 'screening.rescreened'],
+          organisation: 'default',
+        },
+      },
+    },
+    answer: '订阅及其只显示一次的 secret · the subscription with its secret, shown once',
+  },
+  listWebhooks: {
+    summary: 'Webhook 订阅列表 · Webhook subscriptions',
+    description: `所有 Webhook 订阅（不含 secret）。
+
+Every webhook subscription, never its secret.`,
+    answer: '订阅列表 · the subscriptions',
+  },
+  getWebhook: {
+    summary: '查看 Webhook 订阅 · Read one webhook subscription',
+    description: `一个订阅（不含 secret）。投递情况见 \`GET /v1/webhooks/{id}/deliveries\`。
+
+One subscription, never its secret; its deliveries are listed apart.`,
+    answer: '订阅 · the subscription',
+  },
+  deleteWebhook: {
+    summary: '删除 Webhook 订阅 · Delete a webhook subscription',
+    description: `立即停止投递，并删除该订阅及其投递记录；删除记入审计日志。
+
+Stops deliveries at once and removes the subscription and its deliveries; the deletion is audited.`,
+    answer: '已删除的订阅 · the deleted subscription',
+  },
+  listWebhookDeliveries: {
+    summary: 'Webhook 投递记录 · A subscription’s deliveries',
+    description: `每个事件一条投递记录，最新的在前，列出每次尝试的时间、耗时、HTTP 状态或错误（如连接被拒、超时）。\`pending\` 的投递在 \`nextAttemptAt\` 重试，其后的事件等待它成功。
+
+One delivery per event, newest first, with every attempt: when, how long, the receiver's status or the error. A \`pending\` delivery is tried again at \`nextAttemptAt\`; the subscription's later events wait for it.`,
+    answer: '一页投递记录 · one page of deliveries',
+  },
   live: {
     summary: '进程存活 · The process is running',
     description: 'Liveness probe: 200 while the process runs. No key needed.',

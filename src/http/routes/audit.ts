@@ -75,6 +75,8 @@ const Filter = z.object({
       'registry.activated',
       'key.created',
       'key.revoked',
+      'webhook.created',
+      'webhook.deleted',
     ])
     .optional(),
   decision: z.enum(['ALLOW', 'REVIEW', 'BLOCK']).optional(),
