@@ -233,9 +233,9 @@ Events in commit order, each written in the same transaction as the change it re
   },
   createWebhook: {
     summary: '订阅 Webhook · Subscribe a URL to events',
-    description: `把一个组织的事件（\`events\` 中的类型，以及所有组织都会收到的 \`registry.activated\`）逐个以 JSON POST 到 \`url\`（仅 http:// 或 https://）。从订阅时起的事件才会发送。回复中的 \`secret\` 只显示这一次：接收方用它核验每个请求的 \`Popscreen-Signature: t=<unix 秒>,v1=<HMAC-SHA256(secret, "<t>.<原始请求体>") 的十六进制>\`。非 2xx 或超时会按指数退避（带随机抖动）一直重试；同一订阅按顺序投递，前一个成功后才发下一个，因此至少送达一次、可能重复（按事件 \`id\` 去重）。
+    description: `把一个组织的事件（\`events\` 中列出的类型；列出 \`registry.activated\` 时也包括名录生效事件）逐个以 JSON POST 到 \`url\`（仅 http:// 或 https://）。从订阅时起的事件才会发送。回复中的 \`secret\` 只显示这一次：接收方用它核验每个请求的 \`Popscreen-Signature: t=<unix 秒>,v1=<HMAC-SHA256(secret, "<t>.<原始请求体>") 的十六进制>\`。非 2xx 或超时会按指数退避（带随机抖动）一直重试；同一订阅按顺序投递，前一个成功后才发下一个，因此至少送达一次、可能重复（按事件 \`id\` 去重）。
 
-POSTs each of an organisation's events (of the listed types, plus those every organisation sees) to \`url\` as JSON, signed with \`Popscreen-Signature\`; the \`secret\` is in this answer only. Delivery is at least once and in order per subscription: a non-2xx answer or a timeout is retried with exponential backoff and jitter, without end, and the next event waits. Deduplicate on the event's \`id\`. See README, "Following a declaration", for checking the signature.`,
+POSTs each of an organisation's events of the listed types (\`registry.activated\` too, when listed) to \`url\` as JSON, signed with \`Popscreen-Signature\`; the \`secret\` is in this answer only. Delivery is at least once and in order per subscription: a non-2xx answer or a timeout is retried with exponential backoff and jitter, without end, and the next event waits. Deduplicate on the event's \`id\`. See README, "Following a declaration", for checking the signature.`,
     requestExamples: {
       'review-outcomes-for-nanning-customs': {
         summary: '把审核结论推送给报关系统 · review outcomes to a declaration system',
