@@ -1,6 +1,7 @@
 import type { Config } from './config.ts'
 import { type Database, openDatabase } from './db/client.ts'
 import { createServices, type Services } from './services/index.ts'
+import { KEY_REVOKED_CHANNEL } from './services/key-service.ts'
 
 export interface Runtime {
   database: Database
@@ -20,10 +21,16 @@ export async function openRuntime(config: Config, onPoolError?: (err: Error) => 
   try {
     await database.migrate()
     const services = await createServices(database, config)
+    // Revocations by other instances on the same PostgreSQL database reach this one's key cache at once.
+    const revocations = await database.listen?.(KEY_REVOKED_CHANNEL, {
+      onMessage: (keyHash) => services.keys.forget(keyHash),
+      onConnect: () => services.keys.forgetAll(),
+    })
     return {
       database,
       services,
       close: async () => {
+        await revocations?.close()
         services.registry.stopPolling()
         await services.committer.close()
         await database.close()

@@ -10,6 +10,7 @@ import pg from 'pg'
 import { projectFile } from '../project-files.ts'
 import { copyOut } from './copy-out.ts'
 import { type LockOwner, lockDataDir } from './data-dir-lock.ts'
+import { type ChannelHandlers, type Listener, listen } from './listener.ts'
 import * as schema from './schema.ts'
 
 export const MIGRATIONS_FOLDER = projectFile('migrations')
@@ -39,6 +40,11 @@ export interface Database {
    * STDOUT stream).
    */
   copyOut?(statements: readonly string[]): AsyncGenerator<Buffer>
+  /**
+   * LISTENs on a channel over a connection of its own that reconnects (PostgreSQL only: other instances
+   * share the database there; a PGlite directory has one process).
+   */
+  listen?(channel: string, handlers: ChannelHandlers): Promise<Listener>
   /** PGlite: the owner of a stale DATA_DIR lock this process took over (it died without releasing it). */
   readonly staleLockOwner?: LockOwner | null
   close(): Promise<void>
@@ -120,6 +126,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
         }
       },
       copyOut: (statements) => copyOut(exportPool, statements),
+      listen: (channel, handlers) =>
+        listen(options.databaseUrl!, channel, handlers, (err) => options.onPoolError?.(err)),
       close: async () => {
         await Promise.all([pool.end(), exportPool.end()])
       },
