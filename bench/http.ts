@@ -152,8 +152,11 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100
 }
 
-async function auditTotals(base: string): Promise<AuditTotals> {
-  const text = await (await fetch(`${base}/metrics`)).text()
+/** The metrics listener of the server being measured (METRICS_PORT, apart from the API). */
+let metricsBase = ''
+
+async function auditTotals(): Promise<AuditTotals> {
+  const text = await (await fetch(`${metricsBase}/metrics`)).text()
   const total = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN)
   return {
     batches: total('audit_batches_total'),
@@ -166,7 +169,7 @@ async function auditTotals(base: string): Promise<AuditTotals> {
 }
 
 async function measure(base: string, pid: number, target: Target, seconds: number): Promise<Measurement> {
-  const auditBefore = target.audited ? await auditTotals(base) : undefined
+  const auditBefore = target.audited ? await auditTotals() : undefined
   const cpuBefore = cpuSeconds(pid)
   const latencies: number[] = []
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
@@ -196,7 +199,7 @@ async function measure(base: string, pid: number, target: Target, seconds: numbe
     latencies,
     failures: result.non2xx + result.errors + result.timeouts,
     cpuSeconds: cpu,
-    ...(auditBefore ? { audit: addTotals(await auditTotals(base), auditBefore, -1) } : {}),
+    ...(auditBefore ? { audit: addTotals(await auditTotals(), auditBefore, -1) } : {}),
   }
 }
 
@@ -252,6 +255,7 @@ async function benchDriver(driver: Driver): Promise<DriverResult> {
     )
     try {
       const base = server.baseUrl
+      metricsBase = server.metricsUrl
       const pid = server.child.pid!
       const list = comparisons(keys)
       // Warm-up: JIT of every route and body size, pool connections, registry snapshot caches.

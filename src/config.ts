@@ -7,6 +7,10 @@ const positiveInt = z.coerce.number().int().positive()
 const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
+  /** Port of the Prometheus listener, apart from the API's (/metrics is not authenticated); 0: any free port. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** Its bind address: loopback unless a scraper on another host needs it. */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
@@ -60,7 +64,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`)
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`)
   }
-  return Object.freeze(parsed.data)
+  const config = parsed.data
+  if (config.METRICS_PORT !== 0 && config.METRICS_PORT === config.PORT)
+    throw new ConfigError(
+      'invalid configuration:\n  METRICS_PORT: must differ from PORT (metrics have a listener of their own)',
+    )
+  return Object.freeze(config)
 }
 
 /** Variables documented in README and .env.example, with their meaning. */

@@ -34,7 +34,9 @@ describe.runIf(usingPostgres)('revoking a key on one of two instances on one Pos
     expect((await secondApp.inject({ url: '/v1/audit/public-key', headers })).statusCode).toBe(200)
     const id = (await first.app.inject({ url: '/v1/keys', headers: await first.auth('admin') }))
       .json()
-      .items.find((k: { name: string }) => k.name === 'revoked-elsewhere' && !k.revokedAt).id
+      .items.find(
+        (k: { name: string; revokedAt: string | null }) => k.name === 'revoked-elsewhere' && !k.revokedAt,
+      ).id
     const revoked = await first.app.inject({
       method: 'POST',
       url: `/v1/keys/${id}/revoke`,
