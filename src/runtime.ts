@@ -1,6 +1,6 @@
 import type { Config } from './config.ts'
 import { type Database, openDatabase } from './db/client.ts'
-import { createServices, type Services } from './services/index.ts'
+import { createServices, type LeftOut, type Services } from './services/index.ts'
 import { KEY_REVOKED_CHANNEL } from './services/key-service.ts'
 
 export interface Runtime {
@@ -10,7 +10,12 @@ export interface Runtime {
 }
 
 /** Opens the database the configuration selects, migrates it, seeds the registry and wires the services. */
-export async function openRuntime(config: Config, onPoolError?: (err: Error) => void): Promise<Runtime> {
+export async function openRuntime(
+  config: Config,
+  onPoolError?: (err: Error) => void,
+  /** Only the bench's comparison builds leave anything out. */
+  leftOut?: ReadonlySet<LeftOut>,
+): Promise<Runtime> {
   const database = await openDatabase({
     databaseUrl: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
@@ -20,7 +25,7 @@ export async function openRuntime(config: Config, onPoolError?: (err: Error) => 
   })
   try {
     await database.migrate()
-    const services = await createServices(database, config)
+    const services = await createServices(database, config, leftOut)
     // Revocations by other instances on the same PostgreSQL database reach this one's key cache at once.
     const revocations = await database.listen?.(KEY_REVOKED_CHANNEL, {
       onMessage: (keyHash) => services.keys.forget(keyHash),
