@@ -15,6 +15,19 @@ const ConfigSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
+  /**
+   * The role that owns the tables, for migrations only; DATABASE_URL may then be a role that reads and adds
+   * rows but cannot change the audit trail (README, Security). Unset: migrations run as DATABASE_URL.
+   */
+  MIGRATION_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  /** Whether the server applies migrations when it starts; `false` where a separate step runs `cli migrate`. */
+  MIGRATE_ON_START: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   /** Requests per API key per RATE_LIMIT_WINDOW_MS, counted once the key is known (403, 400, 422 too). */
@@ -65,6 +78,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`)
   }
   const config = parsed.data
+  if (config.MIGRATION_DATABASE_URL && !config.DATABASE_URL)
+    throw new ConfigError(
+      'invalid configuration:\n  MIGRATION_DATABASE_URL: needs DATABASE_URL (the embedded database has one role)',
+    )
   if (config.METRICS_PORT !== 0 && config.METRICS_PORT === config.PORT)
     throw new ConfigError(
       'invalid configuration:\n  METRICS_PORT: must differ from PORT (metrics have a listener of their own)',

@@ -18,13 +18,14 @@ export async function openRuntime(
 ): Promise<Runtime> {
   const database = await openDatabase({
     databaseUrl: config.DATABASE_URL,
+    migrationUrl: config.MIGRATION_DATABASE_URL,
     dataDir: config.DATA_DIR,
     poolSize: config.PG_POOL_SIZE,
     exportPoolSize: 2 * config.EXPORT_CONCURRENCY,
     onPoolError,
   })
   try {
-    await database.migrate()
+    if (config.MIGRATE_ON_START) await database.migrate()
     const services = await createServices(database, config, leftOut)
     // Revocations by other instances on the same PostgreSQL database reach this one's key cache at once.
     const revocations = await database.listen?.(KEY_REVOKED_CHANNEL, {

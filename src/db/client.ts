@@ -12,6 +12,7 @@ import { copyOut } from './copy-out.ts'
 import { type LockOwner, lockDataDir } from './data-dir-lock.ts'
 import { type ChannelHandlers, type Listener, listen } from './listener.ts'
 import * as schema from './schema.ts'
+import { grantServiceRole } from './service-role.ts'
 
 export const MIGRATIONS_FOLDER = projectFile('migrations')
 /** Serialises migrations between processes sharing one PostgreSQL server. */
@@ -52,6 +53,11 @@ export interface Database {
 
 export interface DatabaseOptions {
   databaseUrl?: string | undefined
+  /**
+   * The tables' owner, for migrations (PostgreSQL): then `databaseUrl` may be a role that only reads and
+   * adds rows, which the migration grants its privileges (see service-role.ts). Unset: `databaseUrl`.
+   */
+  migrationUrl?: string | undefined
   /** PGlite directory; `memory://` keeps it in memory (tests). */
   dataDir: string
   poolSize?: number
@@ -116,11 +122,15 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       },
       migrate: async () => {
         // drizzle's migrator takes no lock, so two servers starting together could both apply a migration.
-        const client = new pg.Client({ connectionString: options.databaseUrl })
+        const client = new pg.Client({ connectionString: options.migrationUrl ?? options.databaseUrl })
         await client.connect()
         try {
           await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY])
           await migratePg(drizzlePg(client), { migrationsFolder: MIGRATIONS_FOLDER })
+          // In one transaction: an instance running meanwhile never sees its grants half replaced.
+          await client.query('begin')
+          await grantServiceRole(client, options.databaseUrl!)
+          await client.query('commit')
         } finally {
           await client.end()
         }

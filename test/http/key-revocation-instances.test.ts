@@ -5,7 +5,6 @@
 import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.ts'
-import { loadConfig } from '../../src/config.ts'
 import { queryRows } from '../../src/db/client.ts'
 import { openRuntime, type Runtime } from '../../src/runtime.ts'
 import { createTestApp, type TestApp, usingPostgres } from '../helpers/test-app.ts'
@@ -17,7 +16,7 @@ describe.runIf(usingPostgres)('revoking a key on one of two instances on one Pos
   let secondApp: Awaited<ReturnType<typeof buildApp>>
   beforeAll(async () => {
     first = await createTestApp()
-    const config = loadConfig({ ...first.config, DATABASE_URL: first.databaseUrl! } as never)
+    const config = first.config // the same database
     second = await openRuntime(config)
     secondApp = await buildApp({ config, services: second.services })
   })
