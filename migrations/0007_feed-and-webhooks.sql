@@ -48,10 +48,11 @@ CREATE TABLE "webhook_subscriptions" (
 	"after_ordinal" integer NOT NULL,
 	"next_run_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"lease_token" uuid,
-	"lease_until" timestamp with time zone
+	"lease_until" timestamp with time zone,
+	"deleted_at" timestamp with time zone
 );
 --> statement-breakpoint
 CREATE INDEX "feed_events_organisation_idx" ON "feed_events" USING btree ("organisation","audit_sequence","ordinal");--> statement-breakpoint
 CREATE INDEX "webhook_deliveries_subscription_idx" ON "webhook_deliveries" USING btree ("subscription_id","id");--> statement-breakpoint
 CREATE INDEX "webhook_deliveries_pending_idx" ON "webhook_deliveries" USING btree ("subscription_id") WHERE "webhook_deliveries"."status" = 'pending';--> statement-breakpoint
-CREATE INDEX "webhook_subscriptions_next_run_idx" ON "webhook_subscriptions" USING btree ("next_run_at");
+CREATE INDEX "webhook_subscriptions_next_run_idx" ON "webhook_subscriptions" USING btree ("next_run_at") WHERE "webhook_subscriptions"."deleted_at" is null;

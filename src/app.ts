@@ -1,9 +1,9 @@
-import Fastify, { type FastifyBaseLogger } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Config } from './config.ts'
 import { LongReads } from './http/long-reads.ts'
 import { auth } from './http/plugins/auth.ts'
 import { docs } from './http/plugins/docs.ts'
-import { metrics } from './http/plugins/metrics.ts'
+import { metrics, metricsApp } from './http/plugins/metrics.ts'
 import { problemDetails, sendProblem } from './http/plugins/problem-details.ts'
 import { requestEncoding } from './http/plugins/request-encoding.ts'
 import { security } from './http/plugins/security.ts'
@@ -18,7 +18,7 @@ import { screeningRoutes } from './http/routes/screenings.ts'
 import { webhookRoutes } from './http/routes/webhooks.ts'
 import type { App } from './http/types.ts'
 import { serializerCompiler, validatorCompiler } from './http/validation.ts'
-import { genReqId, loggerOptions } from './logger.ts'
+import { clientRequestIdOf, genReqId, loggerOptions } from './logger.ts'
 import type { Services } from './services/index.ts'
 
 export interface AppOptions {
@@ -36,7 +36,7 @@ export async function buildApp({
   services,
   loggerInstance,
   extraRoutes,
-}: AppOptions): Promise<App & { drain(): void }> {
+}: AppOptions): Promise<App & { drain(): void; metricsApp: FastifyInstance }> {
   const app = Fastify({
     ...(loggerInstance ? { loggerInstance } : { logger: loggerOptions(config) }),
     genReqId,
@@ -64,8 +64,17 @@ export async function buildApp({
 
   app.decorate('longReads', new LongReads(config.EXPORT_CONCURRENCY, config.EXPORT_MIN_BYTES_PER_SECOND))
   const state = { draining: false }
+  app.decorateRequest('clientRequestId', null)
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
+    const clientRequestId = clientRequestIdOf(request.raw)
+    if (clientRequestId) {
+      request.clientRequestId = clientRequestId
+      // Both ids on every log line of the request: the caller finds its own, support the server's.
+      // (the reply's logger writes "request completed": it was made from the request's before this hook)
+      request.log = request.log.child({ clientRequestId })
+      reply.log = request.log
+    }
   })
 
   // Security first: its headers and per-IP limit apply to every answer, the refusals below included.
@@ -87,14 +96,18 @@ export async function buildApp({
   await webhookRoutes(app, services)
   await extraRoutes?.(app)
 
+  // /metrics is served apart, on METRICS_PORT (see metrics.ts); the server process makes it listen.
+  const metricsListener = await metricsApp(app.metrics.registry)
   app.addHook('onClose', async () => {
     state.draining = true
+    await metricsListener.close()
     await services.committer.close()
   })
   await app.ready()
   // Fails at start-up, not on the first /docs visit, when a schema cannot be rendered as OpenAPI.
   app.swagger()
   return Object.assign(app, {
+    metricsApp: metricsListener,
     drain: () => {
       state.draining = true
     },

@@ -247,8 +247,13 @@ export const webhookSubscriptions = pgTable(
     nextRunAt: timestamp('next_run_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     leaseToken: uuid('lease_token'),
     leaseUntil: timestamp('lease_until', { withTimezone: true, mode: 'date' }),
+    /**
+     * Set by DELETE /v1/webhooks/{id}: deliveries stop and the API forgets it. Rows stay (the service's
+     * database role may not DELETE; see src/db/service-role.ts), the secret is wiped.
+     */
+    deletedAt: timestamp('deleted_at', { withTimezone: true, mode: 'date' }),
   },
-  (t) => [index('webhook_subscriptions_next_run_idx').on(t.nextRunAt)],
+  (t) => [index('webhook_subscriptions_next_run_idx').on(t.nextRunAt).where(sql`${t.deletedAt} is null`)],
 )
 
 /** One feed event to be POSTed to one subscription; `body` is the exact JSON sent on every attempt. */

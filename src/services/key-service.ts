@@ -1,7 +1,8 @@
 import crypto, { randomBytes } from 'node:crypto'
-import { desc, eq } from 'drizzle-orm'
+import { desc, eq, sql } from 'drizzle-orm'
 import { LRUCache } from 'lru-cache'
 import { uuidv7 } from 'uuidv7'
+import { withClientRequestId } from '../core/audit-chain.ts'
 import type { Db } from '../db/client.ts'
 import { apiKeys } from '../db/schema.ts'
 import type { Principal, Role } from './actor.ts'
@@ -17,6 +18,11 @@ const CACHE_MAX = 10_000
 /** How long an authenticated key is trusted without asking the database (revocation by another process). */
 const CACHE_TTL_MS = 5_000
 const LAST_USED_EVERY_MS = 60_000
+/**
+ * The PostgreSQL channel a revocation is announced on, with the revoked key's hash (the cache's key), so
+ * other instances drop it at once instead of trusting their cache for up to CACHE_TTL_MS (issue 22).
+ */
+export const KEY_REVOKED_CHANNEL = 'popscreen_key_revoked'
 
 export interface KeySummary {
   id: string
@@ -50,6 +56,11 @@ export class KeyService {
   // An LRU: the old clear-all at 10,000 entries let a flood of made-up keys push every real one out.
   private readonly cache: LRUCache<string, { principal: Principal | null }>
   private readonly lastUsedWritten = new Map<string, number>()
+  /**
+   * Counts invalidations. A lookup caches its row only if none came in while it ran: a revocation
+   * announced between the lookup's read and its caching would otherwise be undone by it.
+   */
+  private generation = 0
 
   constructor(
     private readonly db: Db,
@@ -66,6 +77,7 @@ export class KeyService {
     requestId: string | null = null,
     /** A secret made beforehand (the bootstrap key is written to its file before it exists). */
     secret = newSecret(),
+    clientRequestId: string | null = null,
   ): Promise<{ key: KeySummary; secret: string }> {
     const id = uuidv7()
     const key = await this.db.transaction(async (tx) => {
@@ -81,7 +93,7 @@ export class KeyService {
             actor,
             subject: { keyId: id },
             requestId,
-            payload: { name, role, prefix: row!.prefix },
+            payload: withClientRequestId({ name, role, prefix: row!.prefix }, clientRequestId),
           },
         ],
         this.signer,
@@ -101,7 +113,12 @@ export class KeyService {
     return rows.map(summarize)
   }
 
-  async revoke(id: string, actor: Principal, requestId: string | null = null): Promise<KeySummary> {
+  async revoke(
+    id: string,
+    actor: Principal,
+    requestId: string | null = null,
+    clientRequestId: string | null = null,
+  ): Promise<KeySummary> {
     const key = await this.db.transaction(async (tx) => {
       const [existing] = await tx.select().from(apiKeys).where(eq(apiKeys.id, id))
       if (!existing) throw notFound(`API key ${id}`)
@@ -111,6 +128,8 @@ export class KeyService {
         .set({ revokedAt: new Date() })
         .where(eq(apiKeys.id, id))
         .returning()
+      // Delivered to every listening instance when this transaction commits, never before.
+      await tx.execute(sql`select pg_notify(${KEY_REVOKED_CHANNEL}, ${existing.keyHash})`)
       await appendEvents(
         tx,
         [
@@ -119,15 +138,27 @@ export class KeyService {
             actor,
             subject: { keyId: id },
             requestId,
-            payload: { name: row!.name, role: row!.role },
+            payload: withClientRequestId({ name: row!.name, role: row!.role }, clientRequestId),
           },
         ],
         this.signer,
       )
       return summarize(row!)
     })
-    this.cache.clear()
+    this.forgetAll()
     return key
+  }
+
+  /** Drops one key from the cache (a revocation announced by another instance). */
+  forget(keyHash: string): void {
+    this.generation++
+    this.cache.delete(keyHash)
+  }
+
+  /** Drops every cached key (a revocation here, or announcements that may have been missed). */
+  forgetAll(): void {
+    this.generation++
+    this.cache.clear()
   }
 
   /** The principal behind a bearer secret, or null for an unknown or revoked key. */
@@ -138,10 +169,11 @@ export class KeyService {
     const now = Date.now()
     const cached = this.cache.get(hash)
     if (cached) return cached.principal
+    const generation = this.generation
     const [row] = await this.db.select().from(apiKeys).where(eq(apiKeys.keyHash, hash))
     const principal: Principal | null =
       row && !row.revokedAt ? { keyId: row.id, name: row.name, role: row.role as Role } : null
-    this.cache.set(hash, { principal })
+    if (generation === this.generation) this.cache.set(hash, { principal })
     if (principal?.keyId) this.touch(principal.keyId, now)
     return principal
   }

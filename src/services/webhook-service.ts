@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { and, asc, desc, eq, inArray, lt } from 'drizzle-orm'
+import { and, asc, desc, eq, inArray, isNull, lt } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import type { Db } from '../db/client.ts'
 import { webhookAttempts, webhookDeliveries, webhookSubscriptions } from '../db/schema.ts'
@@ -38,6 +38,9 @@ export interface WebhookDelivery {
   nextAttemptAt: string | null
   attempts: WebhookAttempt[]
 }
+
+/** Subscriptions not deleted. */
+const live = isNull(webhookSubscriptions.deletedAt)
 
 /** A subscription's signing secret: 192 random bits, shown once. */
 const newSecret = () => `whsec_${randomBytes(24).toString('base64url')}`
@@ -106,27 +109,36 @@ export class WebhookService {
   }
 
   async list(): Promise<WebhookSubscription[]> {
-    const rows = await this.db.select().from(webhookSubscriptions).orderBy(asc(webhookSubscriptions.id))
+    const rows = await this.db
+      .select()
+      .from(webhookSubscriptions)
+      .where(live)
+      .orderBy(asc(webhookSubscriptions.id))
     return rows.map(summarize)
   }
 
   async get(id: string): Promise<WebhookSubscription> {
-    const [row] = await this.db.select().from(webhookSubscriptions).where(eq(webhookSubscriptions.id, id))
+    const [row] = await this.db
+      .select()
+      .from(webhookSubscriptions)
+      .where(and(eq(webhookSubscriptions.id, id), live))
     if (!row) throw notFound(`webhook ${id}`)
     return summarize(row)
   }
 
-  /** Stops deliveries at once and forgets the subscription with its deliveries. */
+  /**
+   * Stops deliveries at once (a send in flight may finish, but nothing more is recorded or sent) and
+   * forgets the subscription: the API answers 404 for it and its deliveries from then on. The rows stay,
+   * marked, with the secret wiped: the service's database role may not DELETE (src/db/service-role.ts).
+   */
   async delete(id: string, actor: Principal, requestId: string | null): Promise<WebhookSubscription> {
     return this.db.transaction(async (tx) => {
-      const [row] = await tx.delete(webhookSubscriptions).where(eq(webhookSubscriptions.id, id)).returning()
+      const [row] = await tx
+        .update(webhookSubscriptions)
+        .set({ deletedAt: new Date(), secret: '', leaseToken: null, leaseUntil: null })
+        .where(and(eq(webhookSubscriptions.id, id), live))
+        .returning()
       if (!row) throw notFound(`webhook ${id}`)
-      const deliveries = tx
-        .select({ id: webhookDeliveries.id })
-        .from(webhookDeliveries)
-        .where(eq(webhookDeliveries.subscriptionId, id))
-      await tx.delete(webhookAttempts).where(inArray(webhookAttempts.deliveryId, deliveries))
-      await tx.delete(webhookDeliveries).where(eq(webhookDeliveries.subscriptionId, id))
       await appendEvents(
         tx,
         [

@@ -147,7 +147,8 @@ export class WebhookWorker {
       sql`update webhook_subscriptions
         set lease_token = ${token}, lease_until = now() + ${this.leaseMs} * interval '1 millisecond'
         where id in (select id from webhook_subscriptions
-          where next_run_at <= now() and (lease_until is null or lease_until < now())
+          where deleted_at is null and next_run_at <= now()
+            and (lease_until is null or lease_until < now())
           order by next_run_at limit ${this.options.concurrency} for update skip locked)
         returning id, url, events, organisation, secret, after_sequence, after_ordinal`,
     )
@@ -277,8 +278,8 @@ export class WebhookWorker {
   private async fenced(tx: Db | Tx, sub: Claimed, set: ReturnType<typeof sql>): Promise<void> {
     const rows = await queryRows(
       tx,
-      sql`update webhook_subscriptions set ${set} where id = ${sub.id} and lease_token = ${sub.token}
-        returning id`,
+      sql`update webhook_subscriptions set ${set}
+        where id = ${sub.id} and lease_token = ${sub.token} and deleted_at is null returning id`,
     )
     if (rows.length === 0) throw new LeaseLost()
   }
