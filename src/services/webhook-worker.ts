@@ -70,6 +70,8 @@ export class WebhookWorker {
   private started = false
   private stopping = false
   private again = false
+  /** Whether the last poll found any subscription (unknown at first). */
+  private subscribed = true
   private readonly aborts = new AbortController()
   private readonly leaseMs: number
 
@@ -93,7 +95,7 @@ export class WebhookWorker {
 
   /** Looks for work now (new events were committed here); a no-op until started. */
   wake(): void {
-    if (!this.started || this.stopping) return
+    if (!this.started || this.stopping || !this.subscribed) return
     if (this.running) this.again = true
     else this.schedule(0)
   }
@@ -127,6 +129,14 @@ export class WebhookWorker {
    */
   private async tick(): Promise<void> {
     try {
+      // Screening commits wake the worker; with no subscription at all, that would be one query more
+      // per batch for nothing (one connection on PGlite), so each poll first asks whether there is any.
+      const [{ any } = { any: false }] = await queryRows<{ any: boolean }>(
+        this.db,
+        sql`select exists (select 1 from webhook_subscriptions where deleted_at is null) as any`,
+      )
+      this.subscribed = any
+      if (!any) return
       for (;;) {
         if (this.stopping) return
         const claimed = await this.claim()
