@@ -98,12 +98,20 @@ export const shanghaiTime = (ms: number) =>
 
 const CSV_ROWS_PER_CHUNK = 50
 
-/** The log as CSV: BOM and header once, then rows in chunks of about 20 KB (see the audit export). */
+/** The CSV's BOM and header row. */
+export const decisionLogCsvHeader = () =>
+  stringify([DECISION_LOG_COLUMNS.map((c) => c.header)], { bom: true })
+
+/**
+ * The log as CSV: BOM and header once, then rows in chunks of about 20 KB (see the audit export). On
+ * PostgreSQL the rows come from `decisionLogCsvCopy` instead (services/decision-log.ts), which writes
+ * the same cells; this is PGlite's path.
+ */
 export async function* decisionLogCsv(
   pages: AsyncIterable<DecisionLogRow[]>,
   labels: Labels,
 ): AsyncGenerator<string> {
-  yield stringify([DECISION_LOG_COLUMNS.map((c) => c.header)], { bom: true })
+  yield decisionLogCsvHeader()
   const asCsv = (cells: Cell[]) =>
     cells.map((v, i) =>
       v === null ? '' : DECISION_LOG_COLUMNS[i]!.kind === 'time' ? shanghaiTime(v as number) : v,
