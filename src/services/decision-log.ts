@@ -54,7 +54,8 @@ function conditions(filter: DecisionLogFilter): SQL {
 /**
  * The lines of the period in chain order (audit sequence, then line number), a page at a time by keyset on
  * the (audit_sequence, line_no) index, the next page's query already running while the caller writes the
- * current one. Starts at the period's first sequence, so a month of a long log does not scan the years
+ * current one. The events are joined from the page's first sequence on: without that bound the merge join
+ * read the event index from sequence 1 for every page (81 ms of a 90 ms page at sequence 100,000). Starts at the period's first sequence, so a month of a long log does not scan the years
  * before it. No payload is read: every column is a fact written with the screening.
  */
 export async function* decisionLogPages(
@@ -80,7 +81,7 @@ export async function* decisionLogPages(
         r.outcome as "reviewOutcome", r.decided_by->>'name' as "reviewOfficer", r.reason_code as "reviewReasonCode",
         (extract(epoch from r.resolved_at) * 1000)::float8 as "reviewedAt"
       from screening_lines l
-      join audit_events e on e.sequence = l.audit_sequence
+      join audit_events e on e.sequence = l.audit_sequence and e.sequence >= ${after[0]}
       left join review_cases r on r.screening_id = l.screening_id
       where (l.audit_sequence, l.line_no) > (${after[0]}, ${after[1]}) and ${where}
       order by l.audit_sequence, l.line_no limit ${pageSize}`,
@@ -174,7 +175,9 @@ export async function decisionLogCsvCopy(
   const hsText = (digits: number) =>
     `case when length(l.hs_code) >= ${digits} then nullif(hs.m->>left(l.hs_code, ${digits}), '') end`
   const reviewed = `l.decision = 'REVIEW' and r.status = 'resolved'`
-  // Raw values first, then the cells made safe from column references (no expression built twice).
+  // Raw values first, then the cells made safe from column references; OFFSET 0 keeps PostgreSQL from
+  // folding the two levels into one, which evaluated each value (the group names' subqueries among them)
+  // once per reference in `safe`: four times.
   const raw = sql.raw(`l.decided_at, l.screening_id::text as screening_id, l.declaration_id, l.direction,
       l.customs_office, l.line_no, l.hs_code, coalesce(${hsText(6)}, ${hsText(4)}, ${hsText(2)}) as hs_text,
       array_to_string(l.cas_numbers, '; ') as cas, l.decision, array_to_string(l.reason_codes, '; ') as reasons,
@@ -226,7 +229,7 @@ export async function decisionLogCsvCopy(
             left join review_cases r on r.screening_id = l.screening_id
             cross join (select ${hs}::jsonb as m) hs
             cross join (select ${names}::jsonb as m) names
-            where ${where}) as line
+            where ${where} offset 0) as line
           order by audit_sequence, line_no) to stdout with (format csv)`.inlineParams(),
       ).sql,
     )
