@@ -116,8 +116,8 @@ export async function groupNamesByVersion(
 
 /** What the log's labels are made of, for PostgreSQL to write them itself (see `decisionLogCsvCopy`). */
 export interface DecisionLogLabelData {
-  /** HS 2022 texts by code of 2, 4 or 6 digits (`Nomenclature#entries`). */
-  hsTexts: Iterable<readonly [string, string]>
+  /** The HS 2022 text of a declared code, as the JavaScript path labels it (`Nomenclature#describe`). */
+  hsText(code: string): string | null
   /** Group names by registry version and group id (`groupNamesByVersion`). */
   groupNames: Map<string, Map<string, { zh: string | null; en: string | null }>>
 }
@@ -142,17 +142,18 @@ const shanghai = (v: string) =>
 
 /**
  * The decision log's CSV rows (no header) as `COPY … TO STDOUT` statements, one per window of
- * `windowSize` audit sequences, whose output is what `decisionLogCsv` writes for the same lines:
+ * `windowSize` audit sequences (~25,000 lines, ~7 MB: the next window fits the read-ahead of
+ * `Database#copyOut` while the current one streams), whose output is what `decisionLogCsv` writes:
  * PostgreSQL builds and quotes the cells and the server only pipes bytes (`Database#copyOut`). Building
  * each row in JavaScript — the driver's parsing of 23 columns, the cells, csv-stringify — held the export
  * to ~12,000 rows/s on the loaded bench machine. COPY takes no parameters: filter values, the HS texts
- * and the group names are inlined as escaped literals.
+ * of the codes in the export and the group names are inlined as escaped literals.
  */
 export async function decisionLogCsvCopy(
   db: Db,
   filter: DecisionLogFilter,
   labels: DecisionLogLabelData,
-  windowSize = 25_000,
+  windowSize = 6_000,
 ): Promise<string[]> {
   const where = conditions(filter)
   const [bounds] = await queryRows<{ first: string | number | null; last: string | number | null }>(
@@ -160,7 +161,13 @@ export async function decisionLogCsvCopy(
     sql`select min(audit_sequence) as first, max(audit_sequence) as last from screening_lines l where ${where}`,
   )
   if (bounds?.first === null || bounds?.first === undefined || bounds.last === null) return []
-  const hs = JSON.stringify(Object.fromEntries(labels.hsTexts))
+  // The texts of the codes the export holds (a few hundred), not of the whole nomenclature (~700 KB in
+  // every statement).
+  const codes = await queryRows<{ hs_code: string }>(
+    db,
+    sql`select distinct hs_code from screening_lines l where ${where}`,
+  )
+  const hs = JSON.stringify(Object.fromEntries(codes.map((c) => [c.hs_code, labels.hsText(c.hs_code)])))
   const names = JSON.stringify(
     Object.fromEntries(
       [...labels.groupNames].map(([version, groups]) => [
@@ -172,14 +179,12 @@ export async function decisionLogCsvCopy(
   const groupNames = (i: 0 | 1) => `case when cardinality(l.groups) > 0 then array_to_string(array(
       select case when names.m->l.registry_version ? g then coalesce(names.m->l.registry_version->g->>${i}, '') else g end
       from unnest(l.groups) with ordinality u(g, o) order by o), '; ') end`
-  const hsText = (digits: number) =>
-    `case when length(l.hs_code) >= ${digits} then nullif(hs.m->>left(l.hs_code, ${digits}), '') end`
   const reviewed = `l.decision = 'REVIEW' and r.status = 'resolved'`
   // Raw values first, then the cells made safe from column references; OFFSET 0 keeps PostgreSQL from
   // folding the two levels into one, which evaluated each value (the group names' subqueries among them)
   // once per reference in `safe`: four times.
   const raw = sql.raw(`l.decided_at, l.screening_id::text as screening_id, l.declaration_id, l.direction,
-      l.customs_office, l.line_no, l.hs_code, coalesce(${hsText(6)}, ${hsText(4)}, ${hsText(2)}) as hs_text,
+      l.customs_office, l.line_no, l.hs_code, hs.m->>l.hs_code as hs_text,
       array_to_string(l.cas_numbers, '; ') as cas, l.decision, array_to_string(l.reason_codes, '; ') as reasons,
       ${groupNames(0)} as zh, ${groupNames(1)} as en,
       case when l.quantity < 0.000001 then regexp_replace(l.quantity::float8::text, 'e-0*', 'e-')

@@ -41,11 +41,6 @@ export class Nomenclature {
     return null
   }
 
-  /** Every code of 2, 4 or 6 digits with its text, for the decision log written by PostgreSQL. */
-  entries(): Iterable<readonly [string, string]> {
-    return this.texts.entries()
-  }
-
   /** Every six-digit subheading (tests use it to sweep the whole nomenclature). */
   subheadings(): string[] {
     return [...this.texts.keys()].filter((k) => k.length === 6 && k !== '999999')

@@ -135,7 +135,7 @@ export async function reportRoutes(app: App, { tradeReport, database, nomenclatu
       )
       if (format === 'csv' && database.copyOut) {
         const statements = await decisionLogCsvCopy(db, filter, {
-          hsTexts: nomenclature.entries(),
+          hsText: (code) => nomenclature.describe(code)?.description ?? null,
           groupNames: names,
         })
         const rows = database.copyOut(statements)
