@@ -132,6 +132,33 @@ describe('GET /v1/events', () => {
   })
 })
 
+describe('organisations', () => {
+  it('show a screener its organisation’s events (whichever key made them) and registry activations only', async () => {
+    const { cursor } = await drain(t, null)
+    const bearer = async (name: string, organisation: string) => ({
+      authorization: `Bearer ${await t.key('screener', name, organisation)}`,
+    })
+    const a = await bearer('feed-a', 'feed-org-a')
+    const rotated = await bearer('feed-a-rotated', 'feed-org-a')
+    const b = await bearer('feed-b', 'feed-org-b')
+    const screen = async (headers: Record<string, string>) =>
+      (await t.app.inject({ method: 'POST', url: '/v1/screenings', headers, payload: ALLOW })).json()
+        .screeningId as string
+    const ofA = await screen(a)
+    const ofB = await screen(b)
+    const read = async (headers: Record<string, string>) =>
+      (await t.app.inject({ url: `/v1/events?after=${cursor}`, headers })).json() as {
+        items: FeedItem[]
+        nextCursor: string
+      }
+    expect((await read(rotated)).items.map((e) => e.screeningId)).toEqual([ofA])
+    expect((await read(b)).items.map((e) => e.screeningId)).toEqual([ofB])
+    expect((await read(await t.auth('auditor'))).items.map((e) => e.screeningId)).toEqual([ofA, ofB])
+    // A page that skipped another organisation's events continues after its own last one.
+    expect((await read(a)).nextCursor).toBe((await read(a)).items[0]!.id)
+  })
+})
+
 describe('walking the feed while screenings and resolutions commit concurrently', () => {
   it('misses nothing and repeats nothing', async () => {
     // On PostgreSQL a second instance on the same database screens too: two group committers race for the

@@ -242,6 +242,35 @@ describe('webhook deliveries', () => {
     }
   })
 
+  it('sends a subscription its organisation’s events only', async () => {
+    const r = await receiver([])
+    try {
+      const res = await call(t, 'POST', '/v1/webhooks', {
+        url: r.url,
+        events: ['screening.created'],
+        organisation: 'hook-org-b',
+      })
+      const hook = res.json()
+      const screen = async (organisation: string) =>
+        (
+          await t.app.inject({
+            method: 'POST',
+            url: '/v1/screenings',
+            headers: { authorization: `Bearer ${await t.key('screener', organisation, organisation)}` },
+            payload: ALLOW,
+          })
+        ).json().screeningId as string
+      await screen('hook-org-a')
+      const ofB = await screen('hook-org-b')
+      await waitFor('a delivery', () => r.accepted().length >= 1)
+      // In commit order org A's screening came first: had it been sent, it would be the first received.
+      expect(r.received.map((x) => JSON.parse(x.body).screeningId)).toEqual([ofB])
+      await call(t, 'DELETE', `/v1/webhooks/${hook.id}`)
+    } finally {
+      await r.close()
+    }
+  })
+
   it('retries a refused connection, and never holds up screening while a receiver hangs', async () => {
     const r = await receiver([], 'hang')
     const closed = await receiver([])

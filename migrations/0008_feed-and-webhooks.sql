@@ -55,4 +55,19 @@ CREATE TABLE "webhook_subscriptions" (
 CREATE INDEX "feed_events_organisation_idx" ON "feed_events" USING btree ("organisation","audit_sequence","ordinal");--> statement-breakpoint
 CREATE INDEX "webhook_deliveries_subscription_idx" ON "webhook_deliveries" USING btree ("subscription_id","id");--> statement-breakpoint
 CREATE INDEX "webhook_deliveries_pending_idx" ON "webhook_deliveries" USING btree ("subscription_id") WHERE "webhook_deliveries"."status" = 'pending';--> statement-breakpoint
-CREATE INDEX "webhook_subscriptions_next_run_idx" ON "webhook_subscriptions" USING btree ("next_run_at") WHERE "webhook_subscriptions"."deleted_at" is null;
+CREATE INDEX "webhook_subscriptions_next_run_idx" ON "webhook_subscriptions" USING btree ("next_run_at") WHERE "webhook_subscriptions"."deleted_at" is null;--> statement-breakpoint
+-- Hand-written back-fill: the feed of what happened before it existed, from the rows that record it, each
+-- event under the audit sequence of the event that recorded the change (as the service writes them).
+INSERT INTO "feed_events" ("audit_sequence", "ordinal", "type", "at", "organisation", "screening_id", "declaration_id", "review_id", "decision", "registry_version", "rescreen_of")
+SELECT s."audit_sequence", 0, CASE WHEN s."rescreen_of" IS NULL THEN 'screening.created' ELSE 'screening.rescreened' END,
+	s."created_at", s."organisation", s."id", s."declaration_id", NULL, s."decision", s."registry_version", s."rescreen_of"
+FROM "screenings" s;--> statement-breakpoint
+INSERT INTO "feed_events" ("audit_sequence", "ordinal", "type", "at", "organisation", "screening_id", "declaration_id", "review_id", "decision", "registry_version", "rescreen_of")
+SELECT s."audit_sequence", 1, 'review.opened', s."created_at", s."organisation", s."id", s."declaration_id", r."id", 'REVIEW', s."registry_version", NULL
+FROM "review_cases" r JOIN "screenings" s ON s."id" = r."screening_id";--> statement-breakpoint
+INSERT INTO "feed_events" ("audit_sequence", "ordinal", "type", "at", "organisation", "screening_id", "declaration_id", "review_id", "decision", "registry_version", "rescreen_of")
+SELECT r."resolution_sequence", 0, 'review.resolved', r."resolved_at", s."organisation", s."id", s."declaration_id", r."id", r."outcome", NULL, NULL
+FROM "review_cases" r JOIN "screenings" s ON s."id" = r."screening_id" WHERE r."resolution_sequence" IS NOT NULL;--> statement-breakpoint
+INSERT INTO "feed_events" ("audit_sequence", "ordinal", "type", "at", "organisation", "screening_id", "declaration_id", "review_id", "decision", "registry_version", "rescreen_of")
+SELECT e."sequence", 0, 'registry.activated', e."at", NULL, NULL, NULL, NULL, NULL, e."registry_version", NULL
+FROM "audit_events" e WHERE e."action" = 'registry.activated';
