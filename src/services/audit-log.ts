@@ -106,8 +106,15 @@ export async function appendEvents(
  * primary key refuses the statement (see `isChainConflict`): nothing is written, and the caller seals
  * again after the real tail.
  */
+/**
+ * A condition that takes the chain lock (re-entrant within a transaction). A row that updates an existing
+ * row in the batch's statement puts it in its `where`, so the statement locks the chain before that row,
+ * in the same order as a transaction that appends under the lock and then updates.
+ */
+export const CHAIN_LOCKED = sql`(select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})) is not null`
+
 export function appendSealedSql(events: readonly SealedEvent[], rows: readonly SQL[]): SQL {
-  const lock = sql`(select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})) is not null`
+  const lock = CHAIN_LOCKED
   const parts = [insertEventsSql(events, lock)!, ...rows]
   return sql`with ${sql.join(
     parts.map((part, i) => sql`${sql.raw(`w${i}`)} as (${part})`),

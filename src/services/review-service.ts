@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, gte, lt } from 'drizzle-orm'
+import { and, asc, eq, gt, gte, lt, sql } from 'drizzle-orm'
 import type { Db, Tx } from '../db/client.ts'
 import { auditEvents, reviewCases, screenings } from '../db/schema.ts'
 import type { Principal } from './actor.ts'
@@ -161,6 +161,12 @@ export class ReviewService {
         })
         .where(eq(reviewCases.id, id))
         .returning()
+      // The screening's followers see it change (`updatedSince`), in the resolution's transaction. The
+      // chain lock is held already: a re-screen's statement takes it before it updates this row too.
+      await tx
+        .update(screenings)
+        .set({ updatedAt: sql`greatest(${screenings.updatedAt}, ${event!.at}::timestamptz)` })
+        .where(eq(screenings.id, row.screeningId))
       return toCase(updated!)
     })
   }
