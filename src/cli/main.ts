@@ -75,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
         organisation,
       })
       console.log(
-        `created key ${key.id} (${key.role}, ${key.name}, organisation ${key.organisation}); the secret below is shown once:`,
+        `created key ${key.id} (${key.role}, ${key.name}) in organisation ${key.organisation}; the secret below is shown once:`,
       )
       console.log(secret)
     } else if (action === 'list') {
