@@ -2,6 +2,7 @@ import crypto, { randomBytes } from 'node:crypto'
 import { desc, eq, sql } from 'drizzle-orm'
 import { LRUCache } from 'lru-cache'
 import { uuidv7 } from 'uuidv7'
+import { withClientRequestId } from '../core/audit-chain.ts'
 import type { Db } from '../db/client.ts'
 import { apiKeys } from '../db/schema.ts'
 import type { Principal, Role } from './actor.ts'
@@ -94,7 +95,13 @@ export class KeyService {
       organisation = DEFAULT_ORGANISATION,
       // A secret made beforehand (the bootstrap key is written to its file before it exists).
       secret = newSecret(),
-    }: { requestId?: string | null; organisation?: string; secret?: string } = {},
+      clientRequestId = null,
+    }: {
+      requestId?: string | null
+      organisation?: string
+      secret?: string
+      clientRequestId?: string | null | undefined
+    } = {},
   ): Promise<{ key: KeySummary; secret: string }> {
     const id = uuidv7()
     const key = await this.db.transaction(async (tx) => {
@@ -110,7 +117,7 @@ export class KeyService {
             actor,
             subject: { keyId: id },
             requestId,
-            payload: { name, role, organisation, prefix: row!.prefix },
+            payload: withClientRequestId({ name, role, organisation, prefix: row!.prefix }, clientRequestId),
           },
         ],
         this.signer,
@@ -130,7 +137,12 @@ export class KeyService {
     return rows.map(summarize)
   }
 
-  async revoke(id: string, actor: Principal, requestId: string | null = null): Promise<KeySummary> {
+  async revoke(
+    id: string,
+    actor: Principal,
+    requestId: string | null = null,
+    clientRequestId: string | null = null,
+  ): Promise<KeySummary> {
     const key = await this.db.transaction(async (tx) => {
       const [existing] = await tx.select().from(apiKeys).where(eq(apiKeys.id, id))
       if (!existing) throw notFound(`API key ${id}`)
@@ -150,7 +162,10 @@ export class KeyService {
             actor,
             subject: { keyId: id },
             requestId,
-            payload: { name: row!.name, role: row!.role, organisation: row!.organisation },
+            payload: withClientRequestId(
+              { name: row!.name, role: row!.role, organisation: row!.organisation },
+              clientRequestId,
+            ),
           },
         ],
         this.signer,

@@ -2,6 +2,7 @@ import crypto from 'node:crypto'
 import { and, desc, eq, gte, lt, lte, type SQL, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import { answerLinesJson } from '../core/answer-json.ts'
+import { withClientRequestId } from '../core/audit-chain.ts'
 import { canonicalJson, canonicalMembers, canonicalObject } from '../core/canonical-json.ts'
 import type { Checkpoint } from '../core/checkpoint.ts'
 import type { ReceivedMessage } from '../core/dec-message.ts'
@@ -100,6 +101,8 @@ interface ScreenInput {
   /** The caller's organisation: its Idempotency-Keys' scope, and the owner of a new screening. */
   organisation: string
   requestId: string
+  /** The caller's own X-Request-Id, recorded in the payload (see withClientRequestId). */
+  clientRequestId?: string | null | undefined
   idempotencyKey?: string | undefined
   /** Set by `rescreen`: the screening screened again and what decides the new one's organisation and review. */
   rescreen?: RescreenOf | undefined
@@ -310,15 +313,19 @@ export class ScreeningService {
         decision: p.response.decision,
         registryVersion: p.response.registry.version,
         requestId: p.input.requestId,
-        payload: {
-          request: p.input.request,
-          ...(message ? { message } : {}),
-          response: p.response,
-        } satisfies ScreeningPayload,
+        payload: withClientRequestId(
+          {
+            request: p.input.request,
+            ...(message ? { message } : {}),
+            response: p.response,
+          } satisfies ScreeningPayload,
+          p.input.clientRequestId,
+        ),
         canonicalPayload: canonicalObject({
           request: p.canonicalRequest,
           ...(message ? { message: canonicalJson(message) } : {}),
           response: p.canonicalResponse,
+          ...(p.input.clientRequestId ? { clientRequestId: canonicalJson(p.input.clientRequestId) } : {}),
         }),
       },
       stage: stageScreenings,
@@ -408,7 +415,10 @@ export class ScreeningService {
     id: string,
     caller: Viewer,
     requestId: string,
-    idempotencyKey?: string | undefined,
+    {
+      idempotencyKey,
+      clientRequestId = null,
+    }: { idempotencyKey?: string | undefined; clientRequestId?: string | null | undefined } = {},
   ): Promise<{ answer: ScreeningAnswer; replayed: boolean }> {
     const [row] = await this.db
       .select({
@@ -433,6 +443,7 @@ export class ScreeningService {
       organisation: caller.organisation,
       requestId,
       idempotencyKey,
+      clientRequestId,
       rescreen: {
         id,
         organisation: row.organisation,
@@ -490,6 +501,8 @@ export interface ScreeningPayload {
   request: ScreeningRequest
   message?: ReceivedMessage
   response: Omit<ScreeningResponse, 'audit'>
+  /** The caller's X-Request-Id (screenings since issue 22; see withClientRequestId). */
+  clientRequestId?: string
 }
 
 /** Joins a screening to the audit event that holds its request and answer. */

@@ -64,6 +64,7 @@ export async function keyRoutes(app: App, { keys }: Services) {
       const { key, secret } = await keys.create(request.body.role, request.body.name, principalOf(request), {
         requestId: String(request.id),
         organisation: request.body.organisation ?? DEFAULT_ORGANISATION,
+        clientRequestId: request.clientRequestId,
       })
       reply.header('cache-control', 'no-store')
       return reply.code(201).send({ ...key, secret })
@@ -82,6 +83,7 @@ export async function keyRoutes(app: App, { keys }: Services) {
         response: { 200: Key, ...problemResponses },
       },
     },
-    async (request) => keys.revoke(request.params.id, principalOf(request), String(request.id)),
+    async (request) =>
+      keys.revoke(request.params.id, principalOf(request), String(request.id), request.clientRequestId),
   )
 }

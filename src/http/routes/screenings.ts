@@ -146,6 +146,7 @@ async function createScreeningRoute(app: App, { screenings }: Services) {
         actor: principalOf(request),
         organisation: callerOf(request).organisation,
         requestId: String(request.id),
+        clientRequestId: request.clientRequestId,
         idempotencyKey: request.headers['idempotency-key'],
         decMessage: dec ? { message: dec.message, extracted: dec.extracted } : undefined,
       })
@@ -238,7 +239,10 @@ async function otherScreeningRoutes(app: App, { screenings }: Services) {
         request.params.id,
         callerOf(request),
         String(request.id),
-        request.headers['idempotency-key'],
+        {
+          idempotencyKey: request.headers['idempotency-key'],
+          clientRequestId: request.clientRequestId,
+        },
       )
       if (replayed) reply.header('idempotency-replayed', 'true')
       return sendJsonText(reply, answer.body)
