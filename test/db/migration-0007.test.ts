@@ -5,7 +5,7 @@
  * key that could not see it; re-screens belong to their original's organisation and the originals learn
  * `supersededBy`. PGlite (a DATA_DIR on disk) or PostgreSQL (a scratch database) as the environment says.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sql } from 'drizzle-orm'
@@ -39,6 +39,13 @@ function declaration(example: string, id: string) {
   return value
 }
 
+function journalWhen(tag: string): number {
+  const journal = JSON.parse(readFileSync('migrations/meta/_journal.json', 'utf8')) as {
+    entries: { tag: string; when: number }[]
+  }
+  return journal.entries.find((e) => e.tag === tag)!.when
+}
+
 /** What 0007 adds, taken away: the schema of 0006, with the data the application wrote. */
 const BEFORE_0007 = [
   'drop index screenings_organisation_idx',
@@ -47,7 +54,8 @@ const BEFORE_0007 = [
   'alter table screenings drop column organisation, drop column actor_organisation, drop column superseded_by, drop column updated_at',
   'alter table api_keys drop column organisation',
   'create unique index screenings_idempotency_idx on screenings using btree (actor_key_id, idempotency_key)',
-  'delete from drizzle.__drizzle_migrations where created_at = (select max(created_at) from drizzle.__drizzle_migrations)',
+  // Unrecorded from 0007 on (a later migration applies again: they are written to be re-runnable).
+  `delete from drizzle.__drizzle_migrations where created_at >= ${journalWhen('0007_organisations')}`,
 ]
 
 describe('migration 0007', () => {
