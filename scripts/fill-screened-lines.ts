@@ -189,8 +189,11 @@ export async function fillScreenedLines(
             actor,
             requestId: events[i]!.requestId!,
             requestHash: 'bench',
+            organisation: 'bench',
+            actorOrganisation: 'bench',
             auditSequence: events[i]!.sequence,
             createdAt: s.decidedAt,
+            updatedAt: s.decidedAt,
           })),
         )!,
       )

@@ -4,11 +4,13 @@ import { openDatabase } from '../db/client.ts'
 import { DataDirInUseError } from '../db/data-dir-lock.ts'
 import { openRuntime } from '../runtime.ts'
 import { cliActor, ROLES, type Role } from '../services/actor.ts'
+import { DEFAULT_ORGANISATION, ORGANISATION_MAX } from '../services/key-service.ts'
 import { readCheckpointsFile, readPublicKeysFile, verifyFile } from './verify-file.ts'
 
 const USAGE = `usage: npm run --silent cli -- <command>
   migrate                                      apply database migrations
-  keys create --role <${ROLES.join('|')}> --name <name>   create an API key; the secret is the last line
+  keys create --role <${ROLES.join('|')}> --name <name> [--organisation <name>]
+                                               create an API key (organisation: default); the secret is the last line
   keys list                                    list keys (never secrets)
   keys revoke <id>                             revoke a key
   audit verify <file.ndjson> [--checkpoints <file.json> --public-key <file.pem>]
@@ -63,13 +65,22 @@ async function main(argv: string[]): Promise<number> {
     if (action === 'create') {
       const { values } = parseArgs({
         args: rest,
-        options: { role: { type: 'string' }, name: { type: 'string' } },
+        options: { role: { type: 'string' }, name: { type: 'string' }, organisation: { type: 'string' } },
       })
       if (!values.role || !ROLES.includes(values.role as Role))
         throw new UsageError(`--role must be one of ${ROLES.join(', ')}`)
       if (!values.name?.trim()) throw new UsageError('--name is required')
-      const { key, secret } = await keys.create(values.role as Role, values.name.trim(), cliActor())
-      console.log(`created key ${key.id} (${key.role}, ${key.name}); the secret below is shown once:`)
+      const organisation = values.organisation?.trim() ?? DEFAULT_ORGANISATION
+      if (organisation.length === 0 || organisation.length > ORGANISATION_MAX || /\p{Cc}/u.test(organisation))
+        throw new UsageError(
+          `--organisation must be 1–${ORGANISATION_MAX} characters, without control characters`,
+        )
+      const { key, secret } = await keys.create(values.role as Role, values.name.trim(), cliActor(), {
+        organisation,
+      })
+      console.log(
+        `created key ${key.id} (${key.role}, ${key.name}) in organisation ${key.organisation}; the secret below is shown once:`,
+      )
       console.log(secret)
     } else if (action === 'list') {
       for (const k of await keys.list())
@@ -77,6 +88,7 @@ async function main(argv: string[]): Promise<number> {
           [
             k.id,
             k.role,
+            k.organisation,
             k.name,
             k.prefix,
             k.createdAt,

@@ -28,6 +28,11 @@ export const apiKeys = pgTable(
     prefix: text('prefix').notNull(),
     /** sha256 of the whole secret; the secret itself is never stored. */
     keyHash: text('key_hash').notNull(),
+    /**
+     * Whose key it is (contract §11): a screener sees the screenings of its organisation, whichever of its
+     * keys made them. Migration 0007 gave each key made before it an organisation of its own, `key-<id>`.
+     */
+    organisation: text('organisation').notNull().default('default'),
     createdAt: createdAt(),
     lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
     revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
@@ -65,6 +70,20 @@ export const screenings = pgTable(
     idempotencyKey: text('idempotency_key'),
     requestHash: text('request_hash').notNull(),
     rescreenOf: uuid('rescreen_of'),
+    /**
+     * The organisation the screening belongs to, whose screeners see it: the caller's, or for a re-screen
+     * the original's. Kept here so visibility is an indexed filter, not a join through the keys.
+     */
+    organisation: text('organisation').notNull(),
+    /** The organisation of the key that made it: Idempotency-Keys are scoped to it. */
+    actorOrganisation: text('actor_organisation').notNull(),
+    /** The newest re-screen of this screening, set in the re-screen's own statement. */
+    supersededBy: uuid('superseded_by'),
+    /**
+     * When the screening last changed for its followers: created, its review resolved, or superseded;
+     * written in the same statement or transaction as that change (lists' `updatedSince`).
+     */
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     /** A line carries STRICTER_TODAY: decided more leniently on its as-of date than it would be today. */
     stricterToday: boolean('stricter_today').notNull().default(false),
     /** The request and the response are stored once, as this audit event's payload. */
@@ -72,7 +91,9 @@ export const screenings = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
-    uniqueIndex('screenings_idempotency_idx').on(t.actorKeyId, t.idempotencyKey),
+    uniqueIndex('screenings_idempotency_idx').on(t.actorOrganisation, t.idempotencyKey),
+    index('screenings_organisation_idx').on(t.organisation, t.id),
+    index('screenings_updated_idx').on(t.updatedAt),
     index('screenings_declaration_idx').on(t.declarationId),
     index('screenings_created_idx').on(t.createdAt),
     index('screenings_stricter_today_idx').on(t.id).where(sql`${t.stricterToday}`),

@@ -16,6 +16,8 @@ export const SERVICE_UPDATES: Readonly<Record<string, readonly string[]>> = {
   api_keys: ['revoked_at', 'last_used_at'],
   // Activating a version deactivates the previous one.
   registry_versions: ['active', 'activated_at', 'activated_by'],
+  // A re-screen points its original at it; a screening's followers see it change (contract §11).
+  screenings: ['superseded_by', 'updated_at'],
   // Resolving a case (which also locks its row: SELECT … FOR UPDATE needs an UPDATE grant).
   review_cases: [
     'status',

@@ -20,8 +20,10 @@ import { type FeedDraft, insertFeedSql } from './event-feed.ts'
 const AUDIT_LOCK_KEY = 7_417_002
 
 /**
- * A guard that takes the chain lock: a statement part filtered by it writes only once the lock is held.
- * Every part of a batch's one statement that inserts a key another writer may insert too needs it.
+ * A guard that takes the chain lock (re-entrant within a transaction): a statement part filtered by it
+ * writes only once the lock is held. Every part of a batch's one statement that inserts a key another
+ * writer may insert too needs it, and so does a part that updates an existing row, so the statement locks
+ * the chain before that row, in the order of a transaction that appends under the lock and then updates.
  */
 export const CHAIN_LOCKED = sql`(select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})) is not null`
 

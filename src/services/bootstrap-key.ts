@@ -22,6 +22,6 @@ export async function bootstrapAdminKey(
   const secret = newSecret()
   writeFileSync(path, `${secret}\n`, { mode: 0o600, flush: true })
   chmodSync(path, 0o600) // the mode above applies only when the file is new
-  const { key } = await keys.create('admin', 'bootstrap', SYSTEM_ACTOR, null, secret)
+  const { key } = await keys.create('admin', 'bootstrap', SYSTEM_ACTOR, { secret })
   return { key, path }
 }

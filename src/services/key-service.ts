@@ -24,14 +24,29 @@ const LAST_USED_EVERY_MS = 60_000
  */
 export const KEY_REVOKED_CHANNEL = 'popscreen_key_revoked'
 
+/** The organisation of keys made without one (contract §11). */
+export const DEFAULT_ORGANISATION = 'default'
+/** An organisation name's length in characters (contract §11). */
+export const ORGANISATION_MAX = 64
+
 export interface KeySummary {
   id: string
   name: string
   role: Role
+  organisation: string
   prefix: string
   createdAt: string
   lastUsedAt: string | null
   revokedAt: string | null
+}
+
+/**
+ * An authenticated caller: the principal (the identity audit events record, unchanged) and the
+ * organisation of its key, which decides what a screener sees and scopes Idempotency-Keys.
+ */
+export interface Caller {
+  principal: Principal
+  organisation: string
 }
 
 const hashSecret = (secret: string) => crypto.hash('sha256', secret, 'hex')
@@ -44,6 +59,7 @@ function summarize(row: typeof apiKeys.$inferSelect): KeySummary {
     id: row.id,
     name: row.name,
     role: row.role as Role,
+    organisation: row.organisation,
     prefix: row.prefix,
     createdAt: row.createdAt.toISOString(),
     lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
@@ -54,7 +70,7 @@ function summarize(row: typeof apiKeys.$inferSelect): KeySummary {
 /** API keys: 192 random bits shown once; only their sha256 is stored. */
 export class KeyService {
   // An LRU: the old clear-all at 10,000 entries let a flood of made-up keys push every real one out.
-  private readonly cache: LRUCache<string, { principal: Principal | null }>
+  private readonly cache: LRUCache<string, { caller: Caller | null }>
   private readonly lastUsedWritten = new Map<string, number>()
   /**
    * Counts invalidations. A lookup caches its row only if none came in while it ran: a revocation
@@ -74,16 +90,24 @@ export class KeyService {
     role: Role,
     name: string,
     actor: Principal,
-    requestId: string | null = null,
-    /** A secret made beforehand (the bootstrap key is written to its file before it exists). */
-    secret = newSecret(),
-    clientRequestId: string | null = null,
+    {
+      requestId = null,
+      organisation = DEFAULT_ORGANISATION,
+      // A secret made beforehand (the bootstrap key is written to its file before it exists).
+      secret = newSecret(),
+      clientRequestId = null,
+    }: {
+      requestId?: string | null
+      organisation?: string
+      secret?: string
+      clientRequestId?: string | null | undefined
+    } = {},
   ): Promise<{ key: KeySummary; secret: string }> {
     const id = uuidv7()
     const key = await this.db.transaction(async (tx) => {
       const [row] = await tx
         .insert(apiKeys)
-        .values({ id, name, role, prefix: secret.slice(0, 12), keyHash: hashSecret(secret) })
+        .values({ id, name, role, organisation, prefix: secret.slice(0, 12), keyHash: hashSecret(secret) })
         .returning()
       await appendEvents(
         tx,
@@ -93,7 +117,7 @@ export class KeyService {
             actor,
             subject: { keyId: id },
             requestId,
-            payload: withClientRequestId({ name, role, prefix: row!.prefix }, clientRequestId),
+            payload: withClientRequestId({ name, role, organisation, prefix: row!.prefix }, clientRequestId),
           },
         ],
         this.signer,
@@ -138,7 +162,10 @@ export class KeyService {
             actor,
             subject: { keyId: id },
             requestId,
-            payload: withClientRequestId({ name: row!.name, role: row!.role }, clientRequestId),
+            payload: withClientRequestId(
+              { name: row!.name, role: row!.role, organisation: row!.organisation },
+              clientRequestId,
+            ),
           },
         ],
         this.signer,
@@ -163,19 +190,29 @@ export class KeyService {
 
   /** The principal behind a bearer secret, or null for an unknown or revoked key. */
   async authenticate(secret: string): Promise<Principal | null> {
+    return (await this.identify(secret))?.principal ?? null
+  }
+
+  /** The principal behind a bearer secret and its key's organisation, or null for an unknown or revoked key. */
+  async identify(secret: string): Promise<Caller | null> {
     // No key of another shape exists: refuse it without hashing it or asking the database.
     if (!SECRET_SHAPE.test(secret)) return null
     const hash = hashSecret(secret)
     const now = Date.now()
     const cached = this.cache.get(hash)
-    if (cached) return cached.principal
+    if (cached) return cached.caller
     const generation = this.generation
     const [row] = await this.db.select().from(apiKeys).where(eq(apiKeys.keyHash, hash))
-    const principal: Principal | null =
-      row && !row.revokedAt ? { keyId: row.id, name: row.name, role: row.role as Role } : null
-    if (generation === this.generation) this.cache.set(hash, { principal })
-    if (principal?.keyId) this.touch(principal.keyId, now)
-    return principal
+    const caller: Caller | null =
+      row && !row.revokedAt
+        ? {
+            principal: { keyId: row.id, name: row.name, role: row.role as Role },
+            organisation: row.organisation,
+          }
+        : null
+    if (generation === this.generation) this.cache.set(hash, { caller })
+    if (caller) this.touch(row!.id, now)
+    return caller
   }
 
   /** last_used_at at minute resolution, written in the background: it is informational, not audit. */

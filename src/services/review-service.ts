@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, gte, lt } from 'drizzle-orm'
+import { and, asc, eq, gt, gte, lt, sql } from 'drizzle-orm'
 import { withClientRequestId } from '../core/audit-chain.ts'
 import type { Db, Tx } from '../db/client.ts'
 import { auditEvents, reviewCases, screenings } from '../db/schema.ts'
@@ -136,6 +136,11 @@ export class ReviewService {
           title: 'Conflict',
         })
       if (resolution.outcome === 'ALLOW') await refuseAllowOverBlock(tx, row.screeningId)
+      // The feed event belongs to the screening's organisation, whose screeners follow it.
+      const [owner] = await tx
+        .select({ organisation: screenings.organisation })
+        .from(screenings)
+        .where(eq(screenings.id, row.screeningId))
       const [event] = await appendEvents(
         tx,
         [
@@ -149,7 +154,7 @@ export class ReviewService {
             feed: [
               {
                 type: 'review.resolved',
-                organisation: 'default',
+                organisation: owner?.organisation ?? null,
                 screeningId: row.screeningId,
                 declarationId: row.declarationId,
                 reviewId: id,
@@ -173,6 +178,12 @@ export class ReviewService {
         })
         .where(eq(reviewCases.id, id))
         .returning()
+      // The screening's followers see it change (`updatedSince`), in the resolution's transaction. The
+      // chain lock is held already: a re-screen's statement takes it before it updates this row too.
+      await tx
+        .update(screenings)
+        .set({ updatedAt: sql`greatest(${screenings.updatedAt}, ${event!.at}::timestamptz)` })
+        .where(eq(screenings.id, row.screeningId))
       return toCase(updated!)
     })
   }

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto'
-import { and, desc, eq, gte, lt, sql } from 'drizzle-orm'
+import { and, desc, eq, gte, lt, lte, type SQL, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import { answerLinesJson } from '../core/answer-json.ts'
 import { withClientRequestId } from '../core/audit-chain.ts'
@@ -21,9 +21,11 @@ import { insertRowsSql } from '../db/bulk-insert.ts'
 import type { Db } from '../db/client.ts'
 import { auditEvents, reviewCases, screeningLines, screenings } from '../db/schema.ts'
 import type { Principal } from './actor.ts'
+import { CHAIN_LOCKED } from './audit-log.ts'
 import { AppError, notFound, unavailable } from './errors.ts'
 import type { FeedDraft } from './event-feed.ts'
 import type { CommitItem, GroupCommitter, StageRows } from './group-commit.ts'
+import type { Caller } from './key-service.ts'
 import { type Nomenclature, UNDESCRIBED_HS_JSON } from './nomenclature.ts'
 import type { RegistryService } from './registry-service.ts'
 
@@ -76,6 +78,8 @@ export interface ScreeningAnswer {
 export interface StoredScreening extends ScreeningResponse {
   disposition: Disposition | null
   reviewId: string | null
+  /** The newest re-screen of this screening, null when none. */
+  supersededBy: string | null
 }
 
 // Asia/Shanghai has kept UTC+8 without daylight saving since 1991 (a test holds this against the
@@ -95,17 +99,29 @@ function requestHash(canonicalRequest: string): string {
 interface ScreenInput {
   request: ScreeningRequest
   actor: Principal
+  /** The caller's organisation: its Idempotency-Keys' scope, and the owner of a new screening. */
+  organisation: string
   requestId: string
   /** The caller's own X-Request-Id, recorded in the payload (see withClientRequestId). */
   clientRequestId?: string | null | undefined
   idempotencyKey?: string | undefined
-  rescreenOf?: string | undefined
+  /** Set by `rescreen`: the screening screened again and what decides the new one's organisation and review. */
+  rescreen?: RescreenOf | undefined
   asOf?: string | undefined
   /**
    * A screening of a DecMessage: the message as received (absent on a re-screen, which uses the mapped
    * request) and what each request line's GModel and Stuff gave, in the order of `request.lines`.
    */
   decMessage?: { message?: ReceivedMessage | undefined; extracted: readonly Extracted[] } | undefined
+}
+
+interface RescreenOf {
+  id: string
+  /** The original's organisation, which the re-screen belongs to, so its screeners see it. */
+  organisation: string
+  decision: Outcome
+  /** The original's review case is resolved: an unchanged decision then opens no new case. */
+  reviewResolved: boolean
 }
 
 type PendingScreening = {
@@ -147,14 +163,17 @@ export class ScreeningService {
     const snapshot = this.registry.current()
     if (!snapshot) throw unavailable('no registry version is active')
     const canonicalRequest = canonicalJson(input.request)
-    const idemKey =
-      input.idempotencyKey && input.actor.keyId ? `${input.actor.keyId}|${input.idempotencyKey}` : null
+    // Idempotency-Keys are scoped to the caller's organisation (contract §11): a rotated key replays.
+    const idemKey = input.idempotencyKey ? `${input.organisation}|${input.idempotencyKey}` : null
     // Only requests under one key are ever compared, and they are compared with their defaults written out.
     // A message's hash is its received bytes' digest: the same message replays even on a later day, when an
-    // IEDate-less message would map to another date.
-    const hash = input.decMessage?.message
-      ? input.decMessage.message.sha256.slice('sha256:'.length)
-      : requestHash(idemKey ? canonicalJson(withDefaults(input.request)) : canonicalRequest)
+    // IEDate-less message would map to another date. A re-screen's request is "screen X again": the same
+    // key used for another screening, or for a new declaration, is a different request.
+    const hash = input.rescreen
+      ? requestHash(`rescreen:${input.rescreen.id}`)
+      : input.decMessage?.message
+        ? input.decMessage.message.sha256.slice('sha256:'.length)
+        : requestHash(idemKey ? canonicalJson(withDefaults(input.request)) : canonicalRequest)
     if (idemKey) {
       // Reserve the key before any await, so a concurrent duplicate sees it as running.
       const running = this.inFlight.get(idemKey)
@@ -198,7 +217,7 @@ export class ScreeningService {
       .innerJoin(auditEvents, ITS_AUDIT_EVENT)
       .where(
         and(
-          eq(screenings.actorKeyId, input.actor.keyId!),
+          eq(screenings.actorOrganisation, input.organisation),
           eq(screenings.idempotencyKey, input.idempotencyKey!),
         ),
       )
@@ -254,7 +273,7 @@ export class ScreeningService {
       asOf,
       registry: { version: snapshot.version, hash: snapshot.hash },
       lines,
-      ...(input.rescreenOf ? { rescreenOf: input.rescreenOf } : {}),
+      ...(input.rescreen ? { rescreenOf: input.rescreen.id } : {}),
     }
     // The lines and the registry are written from fragments prepared once per snapshot and nomenclature.
     const { lines: _lines, registry: _registry, ...scalars } = response
@@ -271,9 +290,14 @@ export class ScreeningService {
         `the answer would be ${canonicalResponse.length} characters, more than ${maxAnswerLength(canonicalRequest.length)} (30 times the request, at least 64 KiB); split the declaration`,
         { title: 'Declaration too large to answer' },
       )
-    const reviewLines = lines
-      .filter((l) => l.decision === 'REVIEW')
-      .map((l) => ({ lineNo: l.lineNo, reasons: l.reasons.filter((r) => r.outcome === 'REVIEW') }))
+    // A re-screen that decides as its original did, whose review an officer closed already, needs no new
+    // case: the original's disposition stands.
+    const settled = input.rescreen?.reviewResolved && input.rescreen.decision === result.decision
+    const reviewLines = settled
+      ? []
+      : lines
+          .filter((l) => l.decision === 'REVIEW')
+          .map((l) => ({ lineNo: l.lineNo, reasons: l.reasons.filter((r) => r.outcome === 'REVIEW') }))
     const facts = this.options.lineFacts ? lineFacts(input.request, prepared, result.lines) : []
     const reviewId = reviewLines.length > 0 ? uuidv7() : null
     return {
@@ -299,7 +323,7 @@ export class ScreeningService {
         subject: {
           screeningId: p.id,
           declarationId: p.response.declarationId,
-          ...(p.input.rescreenOf ? { rescreenOf: p.input.rescreenOf } : {}),
+          ...(p.input.rescreen ? { rescreenOf: p.input.rescreen.id } : {}),
         },
         decision: p.response.decision,
         registryVersion: p.response.registry.version,
@@ -325,40 +349,40 @@ export class ScreeningService {
     }
   }
 
-  async get(id: string, viewer: Principal): Promise<StoredScreening> {
+  async get(id: string, viewer: Viewer): Promise<StoredScreening> {
     const [row] = await this.db
-      .select({ ...storedAnswer, actorKeyId: screenings.actorKeyId })
+      .select({
+        ...storedAnswer,
+        organisation: screenings.organisation,
+        supersededBy: screenings.supersededBy,
+      })
       .from(screenings)
       .innerJoin(auditEvents, ITS_AUDIT_EVENT)
       .where(eq(screenings.id, id))
-    if (!row || !canSee(viewer, row.actorKeyId)) throw notFound(`screening ${id}`)
+    if (!row || !canSee(viewer, row.organisation)) throw notFound(`screening ${id}`)
     const [review] = await this.db.select().from(reviewCases).where(eq(reviewCases.screeningId, id))
     return {
       ...answerOf(row),
       reviewId: review?.id ?? null,
-      disposition:
-        review?.status === 'resolved'
-          ? {
-              outcome: review.outcome as Disposition['outcome'],
-              reasonCode: review.reasonCode!,
-              note: review.note!,
-              decidedBy: review.decidedBy as Disposition['decidedBy'],
-              decidedAt: review.resolvedAt!.toISOString(),
-            }
-          : null,
+      disposition: review ? dispositionOf(review) : null,
+      supersededBy: row.supersededBy,
     }
   }
 
   async list(
     filter: ScreeningFilter,
-    viewer: Principal,
+    viewer: Viewer,
   ): Promise<{ items: ScreeningSummary[]; nextCursor: string | null }> {
     const conditions = []
-    if (viewer.role === 'screener') conditions.push(eq(screenings.actorKeyId, viewer.keyId!))
+    if (viewer.principal.role === 'screener')
+      conditions.push(eq(screenings.organisation, viewer.organisation))
     if (filter.decision) conditions.push(eq(screenings.decision, filter.decision))
     if (filter.declarationId) conditions.push(eq(screenings.declarationId, filter.declarationId))
     if (filter.from) conditions.push(gte(screenings.createdAt, filter.from))
     if (filter.to) conditions.push(lt(screenings.createdAt, filter.to))
+    if (filter.asOfFrom) conditions.push(gte(screenings.asOf, filter.asOfFrom))
+    if (filter.asOfTo) conditions.push(lte(screenings.asOf, filter.asOfTo))
+    if (filter.updatedSince) conditions.push(gte(screenings.updatedAt, filter.updatedSince))
     if (filter.cursor) conditions.push(lt(screenings.id, filter.cursor))
     if (filter.advisory === 'STRICTER_TODAY') conditions.push(eq(screenings.stricterToday, true))
     const rows = await this.db
@@ -369,11 +393,15 @@ export class ScreeningService {
         asOf: screenings.asOf,
         registryVersion: screenings.registryVersion,
         createdAt: screenings.createdAt,
+        updatedAt: screenings.updatedAt,
         actor: screenings.actor,
         rescreenOf: screenings.rescreenOf,
+        supersededBy: screenings.supersededBy,
         stricterToday: screenings.stricterToday,
+        review: reviewCases,
       })
       .from(screenings)
+      .leftJoin(reviewCases, eq(reviewCases.screeningId, screenings.id))
       .where(and(...conditions))
       .orderBy(desc(screenings.id))
       .limit(filter.limit + 1)
@@ -386,8 +414,12 @@ export class ScreeningService {
         asOf: r.asOf,
         registryVersion: r.registryVersion,
         decidedAt: r.createdAt.toISOString(),
+        updatedAt: r.updatedAt.toISOString(),
         actor: r.actor as ScreeningSummary['actor'],
         rescreenOf: r.rescreenOf,
+        supersededBy: r.supersededBy,
+        reviewId: r.review?.id ?? null,
+        disposition: r.review ? dispositionOf(r.review) : null,
         stricterToday: r.stricterToday,
       })),
       nextCursor: rows.length > filter.limit ? page[page.length - 1]!.id : null,
@@ -397,38 +429,62 @@ export class ScreeningService {
   /** Screens a stored declaration again, on the active registry and the same as-of date. */
   async rescreen(
     id: string,
-    actor: Principal,
+    caller: Viewer,
     requestId: string,
-    clientRequestId: string | null = null,
-  ): Promise<ScreeningAnswer> {
+    {
+      idempotencyKey,
+      clientRequestId = null,
+    }: { idempotencyKey?: string | undefined; clientRequestId?: string | null | undefined } = {},
+  ): Promise<{ answer: ScreeningAnswer; replayed: boolean }> {
     const [row] = await this.db
-      .select({ payload: auditEvents.payload, asOf: screenings.asOf })
+      .select({
+        payload: auditEvents.payload,
+        asOf: screenings.asOf,
+        organisation: screenings.organisation,
+        decision: screenings.decision,
+        reviewStatus: reviewCases.status,
+      })
       .from(screenings)
       .innerJoin(auditEvents, ITS_AUDIT_EVENT)
+      .leftJoin(reviewCases, eq(reviewCases.screeningId, screenings.id))
       .where(eq(screenings.id, id))
-    if (!row) throw notFound(`screening ${id}`)
+    if (!row || !canSee(caller, row.organisation)) throw notFound(`screening ${id}`)
     const stored = row.payload as ScreeningPayload
     // A DecMessage screening is screened again from its mapped request; what was read from GModel and
     // Stuff (and any unreadable CAS token) comes along, so the officer still sees it.
     const extracted = stored.response.lines.map((line) => line.extracted)
-    const { answer } = await this.screen({
+    return this.screen({
       request: stored.request,
-      actor,
+      actor: caller.principal,
+      organisation: caller.organisation,
       requestId,
+      idempotencyKey,
       clientRequestId,
-      rescreenOf: id,
+      rescreen: {
+        id,
+        organisation: row.organisation,
+        decision: row.decision as Outcome,
+        reviewResolved: row.reviewStatus === 'resolved',
+      },
       asOf: row.asOf,
       decMessage: extracted.length > 0 && extracted.every((e) => e !== undefined) ? { extracted } : undefined,
     })
-    return answer
   }
 }
+
+/** Who reads: a screener sees its organisation's screenings only, the other roles every screening. */
+export type Viewer = Caller
 
 export interface ScreeningFilter {
   decision?: Outcome | undefined
   declarationId?: string | undefined
   from?: Date | undefined
   to?: Date | undefined
+  /** Business days (`asOf`), both included. */
+  asOfFrom?: string | undefined
+  asOfTo?: string | undefined
+  /** Screenings created, resolved or superseded at or after this instant. */
+  updatedSince?: Date | undefined
   cursor?: string | undefined
   /** Only screenings with a line carrying this advisory. */
   advisory?: 'STRICTER_TODAY' | undefined
@@ -442,8 +498,13 @@ export interface ScreeningSummary {
   asOf: string
   registryVersion: string
   decidedAt: string
+  /** When it was created, its review resolved, or it was superseded, whichever is latest. */
+  updatedAt: string
   actor: { keyId: string | null; name: string; role: string }
   rescreenOf: string | null
+  supersededBy: string | null
+  reviewId: string | null
+  disposition: Disposition | null
   /** Some line would be stricter today than on the screening's as-of date. */
   stricterToday: boolean
 }
@@ -511,8 +572,21 @@ function answerOf(row: {
   }
 }
 
-const canSee = (viewer: Principal, ownerKeyId: string) =>
-  viewer.role !== 'screener' || viewer.keyId === ownerKeyId
+const canSee = (viewer: Viewer, organisation: string) =>
+  viewer.principal.role !== 'screener' || viewer.organisation === organisation
+
+/** A review case's resolution, the screening's final outcome; null while the case is open. */
+function dispositionOf(review: typeof reviewCases.$inferSelect): Disposition | null {
+  return review.status === 'resolved'
+    ? {
+        outcome: review.outcome as Disposition['outcome'],
+        reasonCode: review.reasonCode!,
+        note: review.note!,
+        decidedBy: review.decidedBy as Disposition['decidedBy'],
+        decidedAt: review.resolvedAt!.toISOString(),
+      }
+    : null
+}
 
 interface ScreeningCommitItem extends CommitItem {
   screening: PendingScreening
@@ -536,7 +610,10 @@ const stageScreenings: StageRows = (items) => {
         requestId: input.requestId,
         idempotencyKey: input.idempotencyKey ?? null,
         requestHash: hash,
-        rescreenOf: input.rescreenOf ?? null,
+        rescreenOf: input.rescreen?.id ?? null,
+        organisation: input.rescreen?.organisation ?? input.organisation,
+        actorOrganisation: input.organisation,
+        updatedAt: new Date(response.decidedAt),
         stricterToday: response.lines.some((l) => l.advisories.some((a) => a.code === 'STRICTER_TODAY')),
         auditSequence: event.sequence,
         // One time per screening: the answer's, which lists show and `from`/`to` filter on.
@@ -574,6 +651,11 @@ const stageScreenings: StageRows = (items) => {
         }))
       }),
     ),
+    supersedeSql(
+      pending.flatMap(({ id, input, response }) =>
+        input.rescreen ? [{ original: input.rescreen.id, rescreen: id, at: response.decidedAt }] : [],
+      ),
+    ),
     insertRowsSql(
       reviewCases,
       pending
@@ -595,18 +677,19 @@ const stageScreenings: StageRows = (items) => {
 function feedOfScreening(p: PendingScreening): FeedDraft[] {
   const common = {
     at: p.response.decidedAt,
-    organisation: screeningOrganisation(p),
+    // A re-screen belongs to the original's organisation, as its screening row does.
+    organisation: p.input.rescreen?.organisation ?? p.input.organisation,
     screeningId: p.id,
     declarationId: p.response.declarationId,
     registryVersion: p.response.registry.version,
   }
   const feed: FeedDraft[] = [
-    p.input.rescreenOf
+    p.input.rescreen
       ? {
           ...common,
           type: 'screening.rescreened',
           decision: p.response.decision,
-          rescreenOf: p.input.rescreenOf,
+          rescreenOf: p.input.rescreen.id,
         }
       : { ...common, type: 'screening.created', decision: p.response.decision },
   ]
@@ -614,9 +697,19 @@ function feedOfScreening(p: PendingScreening): FeedDraft[] {
   return feed
 }
 
-/** The organisation whose screeners see the screening. */
-function screeningOrganisation(_p: PendingScreening): string {
-  return 'default'
+/**
+ * Points each re-screened original at its newest re-screen and marks it updated, in the batch's statement.
+ * One UPDATE for the batch (a row updated twice in one statement keeps only one change), never moving
+ * `superseded_by` back to an older re-screen that commits later; the chain lock is taken first, as a
+ * review's resolution takes it before it updates the same row.
+ */
+function supersedeSql(rows: { original: string; rescreen: string; at: string }[]): SQL | null {
+  if (rows.length === 0) return null
+  return sql`update ${screenings} set superseded_by = r.rescreen, updated_at = greatest(${screenings.updatedAt}, r.at)
+    from (select distinct on (original) original, rescreen, at from json_to_recordset(${JSON.stringify(rows)}::json)
+      as x(original uuid, rescreen uuid, at timestamptz) order by original, rescreen desc) r
+    where ${screenings.id} = r.original and ${CHAIN_LOCKED}
+      and (${screenings.supersededBy} is null or ${screenings.supersededBy} < r.rescreen)`
 }
 
 function idempotencyConflict(sameBody: boolean): AppError {

@@ -111,6 +111,18 @@ describe.runIf(usingPostgres)('the service on a role with INSERT and SELECT on t
       payload: { outcome: 'BLOCK', reasonCode: 'CONFIRMED_PRESENT', note: '检测确认含有' },
     })
     expect(resolved.statusCode, resolved.body).toBe(200)
+    // A re-screen points its original at it (UPDATE of superseded_by and updated_at only).
+    const again = await t.app.inject({
+      method: 'POST',
+      url: `/v1/screenings/${review.json().screeningId}/rescreen`,
+      headers: officer,
+    })
+    expect(again.statusCode, again.body).toBe(200)
+    const original = await t.app.inject({
+      url: `/v1/screenings/${review.json().screeningId}`,
+      headers: officer,
+    })
+    expect(original.json().supersededBy).toBe(again.json().screeningId)
     const admin = await t.auth('admin')
     const made = await t.app.inject({
       method: 'POST',

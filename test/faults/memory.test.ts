@@ -92,11 +92,12 @@ describe.each(drivers)('memory on $name', ({ name }) => {
       try {
         const { keys, screenings, database } = runtime.services
         auditorKey = (await keys.create('auditor', 'memory-auditor', cliActor())).secret
-        const screener = await keys.authenticate((await keys.create('screener', 'memory', cliActor())).secret)
+        const screener = await keys.identify((await keys.create('screener', 'memory', cliActor())).secret)
         // The largest answer the limits allow, through the service as the server screens it.
         const { answer } = await screenings.screen({
           request: ScreeningRequestSchema.parse(largestDeclaration()),
-          actor: screener!,
+          actor: screener!.principal,
+          organisation: screener!.organisation,
           requestId: 'largest',
         })
         const response = JSON.parse(answer.body) as {
@@ -128,9 +129,11 @@ describe.each(drivers)('memory on $name', ({ name }) => {
           { batchSize: 4 },
         )
         await db.execute(sql`insert into screenings (id, declaration_id, direction, as_of, decision,
-            registry_version, actor_key_id, actor, request_id, request_hash, audit_sequence)
+            registry_version, actor_key_id, actor, request_id, request_hash, audit_sequence, organisation,
+            actor_organisation)
           select (e.subject->>'screeningId')::uuid, e.subject->>'declarationId', 'import', s.as_of, e.decision,
-            e.registry_version, s.actor_key_id, s.actor, e.request_id, s.request_hash, e.sequence
+            e.registry_version, s.actor_key_id, s.actor, e.request_id, s.request_hash, e.sequence,
+            s.organisation, s.actor_organisation
           from audit_events e cross join (select * from screenings limit 1) s
           where e.sequence > ${response.audit.sequence} and e.action = 'screening.created'`)
       } finally {

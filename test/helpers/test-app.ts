@@ -24,7 +24,8 @@ export interface TestApp {
   runtime: Runtime
   config: Config
   databaseUrl: string | undefined
-  key(role: Role, name?: string): Promise<string>
+  /** A new key's secret; `organisation` defaults to `default`, as for keys made without one. */
+  key(role: Role, name?: string, organisation?: string): Promise<string>
   auth(role: Role): Promise<Record<string, string>>
   close(): Promise<void>
   /** Drops the test's PostgreSQL database (a no-op on PGlite), for tests that closed the runtime themselves. */
@@ -48,8 +49,10 @@ export async function createTestApp(env: Record<string, string> = {}, logger?: u
     await buildApp({ config, services: runtime.services, loggerInstance: logger as never }),
   )
   const keys = new Map<Role, string>()
-  const key = async (role: Role, name = `${role}-test`) => {
-    const { secret } = await runtime.services.keys.create(role, name, cliActor())
+  const key = async (role: Role, name = `${role}-test`, organisation?: string) => {
+    const { secret } = await runtime.services.keys.create(role, name, cliActor(), {
+      ...(organisation ? { organisation } : {}),
+    })
     return secret
   }
   return {

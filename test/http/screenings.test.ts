@@ -302,17 +302,26 @@ describe('Idempotency-Key', () => {
     ])
     expect([a.statusCode, b.statusCode].sort()).toEqual([200, 409])
   })
-  it('keys belong to one API key: another caller may reuse the string', async () => {
-    await post(valid, { 'idempotency-key': 'idem-4' })
-    const other = await post(valid, { 'idempotency-key': 'idem-4' }, 'officer')
+  it('keys belong to one organisation: another organisation may reuse the string', async () => {
+    const first = await post(valid, { 'idempotency-key': 'idem-4' })
+    const other = await t.app.inject({
+      method: 'POST',
+      url: '/v1/screenings',
+      headers: {
+        authorization: `Bearer ${await t.key('officer', 'elsewhere', 'another-organisation')}`,
+        'idempotency-key': 'idem-4',
+      },
+      payload: valid,
+    })
     expect(other.statusCode).toBe(200)
     expect(other.headers['idempotency-replayed']).toBeUndefined()
+    expect(other.json().screeningId).not.toBe(first.json().screeningId)
   })
 })
 
 describe('reading screenings', () => {
-  it('lists with keyset pagination and filters; screeners see only their own', async () => {
-    const mine = await t.key('screener', 'pager')
+  it("lists with keyset pagination and filters; screeners see only their organisation's", async () => {
+    const mine = await t.key('screener', 'pager', 'pager-organisation')
     const headers = { authorization: `Bearer ${mine}` }
     const ids: string[] = []
     for (let i = 0; i < 5; i++) {

@@ -15,6 +15,8 @@ const row = {
   actor: { keyId: null, name: 'n', role: 'screener' },
   requestId: 'r',
   requestHash: 'h',
+  organisation: 'default',
+  actorOrganisation: 'default',
   auditSequence: 7,
 }
 

@@ -42,23 +42,25 @@ Matches every line against the active registry and answers ALLOW, REVIEW or BLOC
   },
   listScreenings: {
     summary: '查询筛查记录 · List screenings',
-    description: `按结论、报关单号和时间查找以往的筛查，最新的在前。\`from\`/\`to\` 是筛查时间（日期即 UTC 零点）。结果多于 \`limit\` 时，把 \`nextCursor\` 作为 \`cursor\` 再查下一页。screener 角色只看到自己创建的筛查。
+    description: `按结论、报关单号和时间查找以往的筛查，最新的在前。\`from\`/\`to\` 是筛查时间（只写日期时指上海时间当天零点），\`asOfFrom\`/\`asOfTo\` 按业务日期（\`asOf\`，含两端）筛选。每条记录带审核案件 \`reviewId\`、最终处理 \`disposition\` 和最新的重新筛查 \`supersededBy\`。跟踪结果时用 \`updatedSince\` 轮询：筛查创建、审核处理完毕、被重新筛查时都会更新 \`updatedAt\`。结果多于 \`limit\` 时，把 \`nextCursor\` 作为 \`cursor\` 再查下一页。screener 角色只看到本机构（organisation）的筛查。
 
-Past screenings, newest first, filtered by decision, declaration id and time; keyset-paginated with \`cursor\`. Screeners see their own.`,
+Past screenings, newest first, filtered by decision, declaration id, time (\`from\`/\`to\`: a date alone means the start of that day in Asia/Shanghai) and business day (\`asOfFrom\`/\`asOfTo\`, both included); keyset-paginated with \`cursor\`. Each item carries \`reviewId\`, \`disposition\` and \`supersededBy\`. To follow outcomes, poll with \`updatedSince\`: \`updatedAt\` moves when a screening is created, its review resolved or it is re-screened; start each poll from a little (say a minute) before the previous poll started, since a change is stamped just before it commits. Screeners see their organisation's screenings, whichever of its keys made them.`,
     answer: '一页筛查摘要 · one page of screening summaries',
   },
   getScreening: {
     summary: '查看一次筛查 · Read one screening',
-    description: `按 \`screeningId\` 查看完整结论；经过人工审核的，\`disposition\` 给出最终处理（放行或禁止）、理由和审核人。
+    description: `按 \`screeningId\` 查看完整结论；经过人工审核的，\`disposition\` 给出最终处理（放行或禁止）、理由和审核人；被重新筛查过的，\`supersededBy\` 指向最新的重新筛查。screener 角色可查看本机构的所有筛查。
 
-One screening with its lines and reasons; after a review, \`disposition\` holds the officer's final decision.`,
+One screening with its lines and reasons; after a review, \`disposition\` holds the officer's final decision; once re-screened, \`supersededBy\` names the newest re-screen. Screeners read their organisation's screenings.`,
     answer: '筛查及其最终处理 · the screening and its final disposition',
   },
   rescreenScreening: {
     summary: '按现行名录重新筛查 · Screen a stored declaration again',
-    description: `名录更新后，用原申报内容和原日期按现行名录重新筛查；新结果用 \`rescreenOf\` 指向原筛查，原筛查不变。
+    description: `名录更新后，用原申报内容和原日期按现行名录重新筛查；新结果用 \`rescreenOf\` 指向原筛查，原筛查的 \`supersededBy\` 指向新结果，结论本身不变。新结果属于原筛查的机构，该机构的 screener 可以看到，也可以自己重新筛查。结论没有变化且原审核案件已处理完毕时，不再开新的审核案件。支持 \`Idempotency-Key\`，与 \`POST /v1/screenings\` 相同。
 
-Screens the stored request again, with its own as-of date, on the active registry; the new screening links to the old one with \`rescreenOf\`.`,
+Screens the stored request again, with its own as-of date, on the active registry; the new screening links to the old one with \`rescreenOf\` and the old one answers \`supersededBy\`. The new screening belongs to the old one's organisation, whose screeners see it and may re-screen too. An unchanged decision whose earlier review case is resolved opens no new case: that disposition stands. \`Idempotency-Key\` works as on \`POST /v1/screenings\`: the same key for the same screening replays the stored answer (\`Idempotency-Replayed: true\`); for anything else it is 422 \`IDEMPOTENCY_KEY_REUSED\`.`,
+    conflict:
+      'a re-screen with the same `Idempotency-Key` is still being processed; retry after `Retry-After`',
     answer: '新的筛查结论 · the new screening',
   },
   listReviews: {
@@ -195,16 +197,16 @@ The signed checkpoint ending each committed batch of audit events; with an expor
   },
   listKeys: {
     summary: 'API 密钥列表 · API keys',
-    description: `所有 API 密钥（不含密钥本身），\`prefix\` 用于区分。
+    description: `所有 API 密钥（不含密钥本身），\`prefix\` 用于区分，\`organisation\` 是密钥所属机构。
 
-Every API key, never its secret; \`prefix\` tells keys apart.`,
+Every API key, never its secret; \`prefix\` tells keys apart, \`organisation\` is whose key it is.`,
     answer: '密钥列表 · the keys',
   },
   createKey: {
     summary: '创建 API 密钥 · Create an API key',
-    description: `为一个人或系统创建密钥：\`role\` 为 \`screener\`（报关系统）、\`officer\`（关员）、\`auditor\`（审计）或 \`admin\`。密钥 \`secret\` 只显示这一次，请立即交给使用者；库中只存哈希。
+    description: `为一个人或系统创建密钥：\`role\` 为 \`screener\`（报关系统）、\`officer\`（关员）、\`auditor\`（审计）或 \`admin\`。\`organisation\`（1–64 个字符，默认 \`default\`）是密钥所属机构：screener 看到并可重新筛查本机构所有密钥创建的筛查，\`Idempotency-Key\` 也在机构内有效。更换密钥时，在同一机构创建新密钥，再吊销旧密钥，历史记录和待审核案件都不会丢失。组织功能上线前创建的密钥各自属于 \`key-<密钥 id>\`。密钥 \`secret\` 只显示这一次，请立即交给使用者；库中只存哈希。
 
-Creates a key; its \`secret\` is shown in this answer only.`,
+Creates a key; its \`secret\` is shown in this answer only. \`organisation\` (1–64 characters, \`default\` when absent) is whose key it is: a screener sees and re-screens the screenings of its organisation, whichever of its keys made them, and Idempotency-Keys are scoped to it. To rotate a key, create one in the same organisation, then revoke the old one: history and pending reviews stay followable. Keys made before organisations existed each have their own, \`key-<their id>\`.`,
     requestExamples: {
       'officer-at-pingxiang': {
         summary: '为凭祥海关关员创建密钥 · a key for an officer',
@@ -212,7 +214,7 @@ Creates a key; its \`secret\` is shown in this answer only.`,
       },
       'screener-for-declaration-system': {
         summary: '为报关系统创建密钥 · a key for a declaration system',
-        value: { role: 'screener', name: '南宁海关 报关单证系统' },
+        value: { role: 'screener', name: '南宁海关 报关单证系统', organisation: '广西某报关行' },
       },
     },
     answer: '新密钥及其一次性显示的 secret · the key with its secret, shown once',

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Principal, Role } from '../../services/actor.ts'
 import { AppError } from '../../services/errors.ts'
-import type { KeyService } from '../../services/key-service.ts'
+import type { Caller, KeyService } from '../../services/key-service.ts'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -11,6 +11,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal: Principal | null
+    /** The organisation of the caller's key (contract §11); null before authentication. */
+    organisation: string | null
   }
   interface FastifyInstance {
     /** Every /v1 route with its roles, as registered: the source of the role matrix tests. */
@@ -32,6 +34,12 @@ export function principalOf(request: FastifyRequest): Principal {
   return request.principal
 }
 
+/** The authenticated caller with its key's organisation. */
+export function callerOf(request: FastifyRequest): Caller {
+  if (!request.principal || !request.organisation) throw unauthorized('authentication required')
+  return { principal: request.principal, organisation: request.organisation }
+}
+
 /** Bearer API keys on every /v1 route; each route's `config.roles` says who may call it. */
 export const auth = fp(
   async (
@@ -43,6 +51,7 @@ export const auth = fp(
     },
   ) => {
     app.decorateRequest('principal', null)
+    app.decorateRequest('organisation', null)
     const table: FastifyInstance['protectedRoutes'] = []
     app.decorate('protectedRoutes', table)
 
@@ -67,9 +76,11 @@ export const auth = fp(
       const header = request.headers.authorization
       const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null
       if (!match) throw unauthorized('missing Authorization: Bearer <API key>')
-      const principal = await opts.keys.authenticate(match[1]!)
-      if (!principal) throw unauthorized('unknown or revoked API key')
+      const caller = await opts.keys.identify(match[1]!)
+      if (!caller) throw unauthorized('unknown or revoked API key')
+      const { principal } = caller
       request.principal = principal
+      request.organisation = caller.organisation
       await opts.afterAuthentication?.(request, reply)
       if (principal.role === 'system' || !roles.includes(principal.role))
         throw new AppError(

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { FEED_START, feedPage, parseCursor } from '../../services/event-feed.ts'
 import type { Services } from '../../services/index.ts'
-import { principalOf } from '../plugins/auth.ts'
+import { callerOf } from '../plugins/auth.ts'
 import { Limit, problemResponses } from '../schemas/common.ts'
 import { FeedCursor, FeedPage } from '../schemas/feed.ts'
 import type { App } from '../types.ts'
@@ -25,11 +25,11 @@ export async function eventRoutes(app: App, { database }: Services) {
       },
     },
     async (request) => {
-      const viewer = principalOf(request)
+      const { principal, organisation } = callerOf(request)
       return feedPage(database.db, {
         after: request.query.after === undefined ? FEED_START : parseCursor(request.query.after)!,
         limit: request.query.limit,
-        organisation: viewer.role === 'screener' ? 'default' : null,
+        organisation: principal.role === 'screener' ? organisation : null,
       })
     },
   )

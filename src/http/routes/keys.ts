@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { ROLES } from '../../services/actor.ts'
 import type { Services } from '../../services/index.ts'
+import { DEFAULT_ORGANISATION, ORGANISATION_MAX } from '../../services/key-service.ts'
 import { principalOf } from '../plugins/auth.ts'
 import { problemResponses, Uuid } from '../schemas/common.ts'
 import type { App } from '../types.ts'
@@ -10,12 +11,23 @@ const Key = z
     id: z.string(),
     name: z.string(),
     role: z.enum(ROLES),
+    organisation: z
+      .string()
+      .describe('the organisation the key belongs to: a screener sees the screenings of its organisation'),
     prefix: z.string().describe('first characters of the secret, to tell keys apart'),
     createdAt: z.string(),
     lastUsedAt: z.string().nullable(),
     revokedAt: z.string().nullable(),
   })
   .meta({ id: 'ApiKey' })
+
+const Organisation = z
+  .string()
+  .trim()
+  .min(1)
+  .max(ORGANISATION_MAX)
+  .refine((s) => !/\p{Cc}/u.test(s), 'must not contain control characters')
+  .describe(`1–${ORGANISATION_MAX} characters; \`${DEFAULT_ORGANISATION}\` when absent`)
 
 export async function keyRoutes(app: App, { keys }: Services) {
   app.get(
@@ -40,19 +52,20 @@ export async function keyRoutes(app: App, { keys }: Services) {
         operationId: 'createKey',
         tags: ['keys'],
         summary: 'Create an API key; its secret is shown once',
-        body: z.strictObject({ role: z.enum(ROLES), name: z.string().trim().min(1).max(100) }),
+        body: z.strictObject({
+          role: z.enum(ROLES),
+          name: z.string().trim().min(1).max(100),
+          organisation: Organisation.optional(),
+        }),
         response: { 201: Key.extend({ secret: z.string() }), ...problemResponses },
       },
     },
     async (request, reply) => {
-      const { key, secret } = await keys.create(
-        request.body.role,
-        request.body.name,
-        principalOf(request),
-        String(request.id),
-        undefined,
-        request.clientRequestId,
-      )
+      const { key, secret } = await keys.create(request.body.role, request.body.name, principalOf(request), {
+        requestId: String(request.id),
+        organisation: request.body.organisation ?? DEFAULT_ORGANISATION,
+        clientRequestId: request.clientRequestId,
+      })
       reply.header('cache-control', 'no-store')
       return reply.code(201).send({ ...key, secret })
     },

@@ -5,9 +5,9 @@ import { ScreeningRequestSchema } from '../../core/screening-request.ts'
 import { AppError } from '../../services/errors.ts'
 import type { Services } from '../../services/index.ts'
 import { sendJsonText } from '../json-text.ts'
-import { principalOf } from '../plugins/auth.ts'
+import { callerOf, principalOf } from '../plugins/auth.ts'
 import { RequestValidationError } from '../plugins/problem-details.ts'
-import { DateTimeQuery, Limit, Page, problemResponses, Uuid } from '../schemas/common.ts'
+import { DateTimeQuery, DayQuery, Limit, Page, problemResponses, Uuid } from '../schemas/common.ts'
 import { Outcome, ScreeningResponse, ScreeningSummary, StoredScreening } from '../schemas/screening.ts'
 import type { App } from '../types.ts'
 import { validatorCompiler } from '../validation.ts'
@@ -18,7 +18,9 @@ const IdempotencyHeaders = z.object({
     .min(1)
     .max(128)
     .optional()
-    .describe('same key + same body replays the stored answer; different body → 422; still running → 409'),
+    .describe(
+      'scoped to the organisation of the API key: same key + same request replays the stored answer; different request → 422; still running → 409',
+    ),
 })
 
 /** The media types of a DecMessage body (screening contract §7). */
@@ -142,6 +144,7 @@ async function createScreeningRoute(app: App, { screenings }: Services) {
       const { answer, replayed } = await screenings.screen({
         request: dec ? dec.request : request.body,
         actor: principalOf(request),
+        organisation: callerOf(request).organisation,
         requestId: String(request.id),
         clientRequestId: request.clientRequestId,
         idempotencyKey: request.headers['idempotency-key'],
@@ -175,12 +178,17 @@ async function otherScreeningRoutes(app: App, { screenings }: Services) {
       schema: {
         operationId: 'listScreenings',
         tags: ['screening'],
-        summary: 'List screenings, newest first (screeners see their own)',
+        summary: 'List screenings, newest first (screeners see their organisation’s)',
         querystring: z.object({
           decision: Outcome.optional(),
           declarationId: z.string().min(1).max(64).optional().describe('exact; an empty value is refused'),
           from: DateTimeQuery.optional().describe('decided at or after'),
           to: DateTimeQuery.optional().describe('decided before'),
+          asOfFrom: DayQuery.optional().describe('business day (`asOf`) on or after'),
+          asOfTo: DayQuery.optional().describe('business day (`asOf`) on or before'),
+          updatedSince: DateTimeQuery.optional().describe(
+            'created, review resolved or re-screened at or after (`updatedAt`)',
+          ),
           cursor: Uuid.optional(),
           advisory: z
             .enum(['STRICTER_TODAY'])
@@ -193,7 +201,7 @@ async function otherScreeningRoutes(app: App, { screenings }: Services) {
         response: { 200: Page(ScreeningSummary), ...problemResponses },
       },
     },
-    async (request) => screenings.list(request.query, principalOf(request)),
+    async (request) => screenings.list(request.query, callerOf(request)),
   )
 
   app.get(
@@ -208,34 +216,36 @@ async function otherScreeningRoutes(app: App, { screenings }: Services) {
         response: { 200: StoredScreening, ...problemResponses },
       },
     },
-    async (request) => screenings.get(request.params.id, principalOf(request)),
+    async (request) => screenings.get(request.params.id, callerOf(request)),
   )
 
   app.post(
     '/v1/screenings/:id/rescreen',
     {
-      config: { roles: ['officer', 'admin'] },
+      config: { roles: ['screener', 'officer', 'admin'] },
       schema: {
         operationId: 'rescreenScreening',
         tags: ['screening', 'reviews'],
         summary: 'Screen a stored declaration again on the active registry',
         description:
-          'Uses the stored request and its as-of date; the new screening links to the old one (`rescreenOf`).',
+          'Uses the stored request and its as-of date; the new screening links to the old one (`rescreenOf`), belongs to the old one’s organisation (its screeners see it), and the old one answers `supersededBy`. Screeners re-screen their organisation’s screenings. When the decision is unchanged and the old one’s review case is resolved, no new case is opened: that disposition stands. `Idempotency-Key` works as on `POST /v1/screenings`: the same key for the same screening replays the stored answer with `Idempotency-Replayed: true`.',
+        headers: IdempotencyHeaders,
         params: z.object({ id: Uuid }),
         response: { 200: ScreeningResponse, ...problemResponses },
       },
     },
-    async (request, reply) =>
-      sendJsonText(
-        reply,
-        (
-          await screenings.rescreen(
-            request.params.id,
-            principalOf(request),
-            String(request.id),
-            request.clientRequestId,
-          )
-        ).body,
-      ),
+    async (request, reply) => {
+      const { answer, replayed } = await screenings.rescreen(
+        request.params.id,
+        callerOf(request),
+        String(request.id),
+        {
+          idempotencyKey: request.headers['idempotency-key'],
+          clientRequestId: request.clientRequestId,
+        },
+      )
+      if (replayed) reply.header('idempotency-replayed', 'true')
+      return sendJsonText(reply, answer.body)
+    },
   )
 }

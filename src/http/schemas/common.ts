@@ -39,9 +39,18 @@ export const Page = <T extends z.ZodType>(item: T) =>
 
 export const Limit = z.coerce.number().int().min(1).max(500).default(50).describe('page size, 1–500')
 
+/**
+ * An instant, or a date meaning the start of that day in Asia/Shanghai (contract §11: popscreen's days are
+ * China's, as in the reports), so `from=2026-03-01` starts at 2026-02-28T16:00:00Z.
+ */
 export const DateTimeQuery = isoDateInRange()
   .or(isoDateTimeInRange())
-  .transform((s) => new Date(s))
-  .describe('ISO date or date-time, years 1900–2100; dates are midnight UTC')
+  .transform((s) => new Date(s.length === 10 ? `${s}T00:00:00+08:00` : s))
+  .describe(
+    'ISO date-time, or an ISO date meaning the start of that day in Asia/Shanghai (UTC+8); years 1900–2100',
+  )
+
+/** A business day (`asOf`), compared as a date. */
+export const DayQuery = isoDateInRange().describe('ISO date (YYYY-MM-DD), years 1900–2100')
 
 export const Uuid = z.uuid()

@@ -98,6 +98,22 @@ export const AuditCheckpoint = z
   })
   .meta({ id: 'AuditCheckpoint' })
 
+const Disposition = z
+  .object({
+    outcome: z.enum(['ALLOW', 'BLOCK']),
+    reasonCode: z.string(),
+    note: z.string(),
+    decidedBy: Actor,
+    decidedAt: z.string(),
+  })
+  .nullable()
+  .describe('the officer’s final decision on a REVIEW screening')
+
+const SupersededBy = z
+  .string()
+  .nullable()
+  .describe('the newest re-screen of this screening (its `screeningId`), null when none')
+
 const screeningFields = {
   screeningId: z.string(),
   declarationId: z.string(),
@@ -122,16 +138,8 @@ export const StoredScreening = z
   .object({
     ...screeningFields,
     reviewId: z.string().nullable(),
-    disposition: z
-      .object({
-        outcome: z.enum(['ALLOW', 'BLOCK']),
-        reasonCode: z.string(),
-        note: z.string(),
-        decidedBy: Actor,
-        decidedAt: z.string(),
-      })
-      .nullable()
-      .describe('the officer’s final decision on a REVIEW screening'),
+    disposition: Disposition,
+    supersededBy: SupersededBy,
   })
   .meta({ id: 'StoredScreening' })
 
@@ -145,6 +153,12 @@ export const ScreeningSummary = z
     decidedAt: z.string(),
     actor: Actor,
     rescreenOf: z.string().nullable(),
+    supersededBy: SupersededBy,
+    reviewId: z.string().nullable().describe('its review case, null when it opened none'),
+    disposition: Disposition,
+    updatedAt: z
+      .string()
+      .describe('when it was created, its review resolved or it was re-screened, whichever is latest'),
     stricterToday: z.boolean().describe('some line carries STRICTER_TODAY'),
   })
   .meta({ id: 'ScreeningSummary' })

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { ORGANISATION_MAX } from '../../services/key-service.ts'
 import { Actor } from './common.ts'
 import { FeedEventType } from './feed.ts'
 
@@ -26,7 +27,8 @@ export const WebhookInput = z.strictObject({
     .string()
     .trim()
     .min(1)
-    .max(64)
+    .max(ORGANISATION_MAX)
+    .refine((s) => !/\p{Cc}/u.test(s), 'must not contain control characters')
     .describe('whose events: this organisation’s, and those every organisation sees (`registry.activated`)'),
 })
 
