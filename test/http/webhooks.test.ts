@@ -224,7 +224,10 @@ describe('webhook deliveries', () => {
         expect(x.headers['popscreen-event-id']).toBe(JSON.parse(x.body).id)
       }
 
-      // Every attempt is listed.
+      // Every attempt is listed (the worker records an answer just after the receiver gave it).
+      await waitFor('three deliveries marked delivered', async () =>
+        (await deliveries(t, hook.id)).every((d) => d.status === 'delivered'),
+      )
       const listed = await deliveries(t, hook.id)
       expect(listed.map((d) => [d.eventType, d.status])).toEqual([
         ['screening.created', 'delivered'],
@@ -322,6 +325,9 @@ describe('a restart', () => {
       second.runtime.services.webhookWorker.start()
       await waitFor('the delivery after the restart', () => r.accepted().length >= 1)
       expect(r.accepted().map((x) => JSON.parse(x.body).screeningId)).toEqual([screened.screeningId])
+      await waitFor('the delivery marked delivered', async () =>
+        (await deliveries(second!, hook.id)).every((d) => d.status === 'delivered'),
+      )
       const [d] = await deliveries(second, hook.id)
       expect(d!.status).toBe('delivered')
       expect(d!.attempts.length).toBe(before + 1)
