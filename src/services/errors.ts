@@ -1,4 +1,5 @@
 import type { FieldError } from '../core/validation-errors.ts'
+import { isConnectFailure } from '../db/connect-failure.ts'
 
 /** An error with an HTTP meaning; the problem+json handler renders it. */
 export class AppError extends Error {
@@ -61,6 +62,7 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     e;
     e = e.cause as typeof e
   ) {
+    if (isConnectFailure(e)) return true
     const code = typeof e.code === 'string' ? e.code : ''
     if (CONNECTION_CODES.has(code) || code.startsWith('08')) return true
     const message = typeof e.message === 'string' ? e.message : ''
