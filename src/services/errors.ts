@@ -1,17 +1,18 @@
 import type { FieldError } from '../core/validation-errors.ts'
 import { isConnectFailure } from '../db/connect-failure.ts'
+import type { ProblemCode } from './problem-codes.ts'
 
 /** An error with an HTTP meaning; the problem+json handler renders it. */
 export class AppError extends Error {
   readonly statusCode: number
-  readonly code: string
+  readonly code: ProblemCode
   readonly title: string
   readonly errors: FieldError[] | undefined
   readonly headers: Record<string, string> | undefined
 
   constructor(
     statusCode: number,
-    code: string,
+    code: ProblemCode,
     detail: string,
     options: {
       title?: string

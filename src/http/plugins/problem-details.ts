@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import { isResponseSerializationError } from 'fastify-type-provider-zod'
 import type { FieldError } from '../../core/validation-errors.ts'
 import { AppError, isDatabaseUnavailable } from '../../services/errors.ts'
+import type { ProblemCode } from '../../services/problem-codes.ts'
 import { DISCARD_FACTOR, discardBody } from '../discard-body.ts'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8'
@@ -10,7 +11,7 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8'
 /** A failed request-part validation, raised by the zod validator compiler. */
 export class RequestValidationError extends Error {
   readonly statusCode = 422
-  readonly code = 'VALIDATION_FAILED'
+  readonly code = 'VALIDATION_FAILED' as const
   constructor(
     readonly errors: FieldError[],
     readonly part: string,
@@ -21,7 +22,8 @@ export class RequestValidationError extends Error {
 
 interface ProblemInit {
   status: number
-  code: string
+  /** Documented in src/services/problem-codes.ts, where the operations that answer it are named. */
+  code: ProblemCode
   title: string
   detail: string
   errors?: (FieldError & { in?: string })[] | undefined
@@ -47,7 +49,7 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, p: Pro
     })
 }
 
-const FASTIFY_CODES: Record<string, { status: number; code: string; title: string }> = {
+const FASTIFY_CODES: Record<string, { status: number; code: ProblemCode; title: string }> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: {
     status: 415,
     code: 'UNSUPPORTED_MEDIA_TYPE',
@@ -122,10 +124,12 @@ export const problemDetails = fp(async (app: FastifyInstance) => {
       })
     }
     const status = error.statusCode ?? 500
+    // Any other client error fastify raises (an aborted body, say) is a 400 with a documented code, never
+    // fastify's own FST_ERR_… codes, which no client can know.
     if (status >= 400 && status < 500)
       return sendProblem(request, reply, {
-        status,
-        code: error.code ?? 'BAD_REQUEST',
+        status: 400,
+        code: 'BAD_REQUEST',
         title: 'Bad request',
         detail: error.message,
       })
