@@ -9,6 +9,11 @@
  * a minute, and one baseline row followed by one subject row measured the drift as often as the service.
  * A row is the sum of its rounds; the ratio of each round is printed too.
  *
+ * Comparison builds (bench/server.ts with BENCH_WITHOUT) run beside the full service on databases of their
+ * own: the 1-line screening of the full service is divided by the same screening of a build without signed
+ * checkpoints (issue #19: ≥ 0.95×) and of one without the per-line fact table (issue #17: ≥ 0.90×).
+ * BENCH_WITHOUT=checkpoints (or lineFacts, or none) narrows them.
+ *
  * To add a row, add a comparison (a subject and the baseline it is divided by). BENCH_LINES=1,50 and
  * BENCH_DRIVERS=PostgreSQL narrow a run; BENCH_CPU_PROFILE_DIR=dir has the server write `node --cpu-prof`
  * profiles there.
@@ -17,6 +22,7 @@ import { readFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import autocannon from 'autocannon'
 import { createKeys, type Driver, freePort, scratchStore, startServer } from '../scripts/server-process.ts'
+import type { LeftOut } from '../src/services/index.ts'
 import { declaration, decMessage } from './declarations.ts'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
@@ -31,6 +37,13 @@ const PROFILE_DIR = process.env.BENCH_CPU_PROFILE_DIR
 const GOAL = { ratio: 0.5, p99OneLine: 25 }
 /** Lines of the DecMessage comparison (issue #15): the message against the JSON screening of the same goods. */
 const DEC_MESSAGE_LINES = Number(process.env.BENCH_DEC_MESSAGE_LINES ?? 20)
+/** The comparison builds and the least full ÷ without ratio each is held to. */
+const WITHOUT_GOALS: Record<LeftOut, number> = { checkpoints: 0.95, lineFacts: 0.9 }
+const WITHOUT = (process.env.BENCH_WITHOUT ?? 'checkpoints,lineFacts')
+  .split(',')
+  .filter((part): part is LeftOut => part in WITHOUT_GOALS)
+/** The server a target is sent to: the full service, or a comparison build leaving something out. */
+type Build = 'full' | LeftOut
 
 /** What one load-generator run sends. */
 interface Target {
@@ -45,6 +58,8 @@ interface Target {
   lines: number
   /** Whether it writes audit events, whose batches the row reports. */
   audited?: boolean
+  /** The server that answers it; the full service when absent. */
+  build?: Build
 }
 
 /** A subject measured against a baseline of the same work without what the subject adds. */
@@ -58,9 +73,25 @@ interface Comparison {
   minRatio?: number
 }
 
-/** The comparisons of a run; `keys` are API keys in the server's database. */
-function comparisons(keys: { screener: string }): Comparison[] {
-  return [...LINES.map((lines) => screeningComparison(lines, keys)), ...decMessageComparisons(keys)]
+/** The comparisons of a run; `keys` are each build's screener API key, in that build's database. */
+function comparisons(keys: Record<Build, string>): Comparison[] {
+  return [
+    ...LINES.map((lines) => screeningComparison(lines, { screener: keys.full })),
+    ...decMessageComparisons({ screener: keys.full }),
+    ...WITHOUT.map((leftOut) => withoutComparison(leftOut, keys)),
+  ]
+}
+
+/** The 1-line screening of the full service against the same screening of a build without `leftOut`. */
+function withoutComparison(leftOut: LeftOut, keys: Record<Build, string>): Comparison {
+  const subject = screeningTarget(1, keys.full)
+  return {
+    label: `1 line, full ÷ without ${leftOut}`,
+    goal: false,
+    minRatio: WITHOUT_GOALS[leftOut],
+    baseline: { ...subject, name: `${subject.name}, without ${leftOut}`, key: keys[leftOut], build: leftOut },
+    subject,
+  }
 }
 
 function screeningTarget(lines: number, key: string): Target {
@@ -165,7 +196,7 @@ async function auditTotals(base: string): Promise<AuditTotals> {
   }
 }
 
-async function measure(base: string, pid: number, target: Target, seconds: number): Promise<Measurement> {
+async function measure({ base, pid }: Running, target: Target, seconds: number): Promise<Measurement> {
   const auditBefore = target.audited ? await auditTotals(base) : undefined
   const cpuBefore = cpuSeconds(pid)
   const latencies: number[] = []
@@ -239,55 +270,85 @@ interface DriverResult {
   results: ComparisonResult[]
 }
 
-async function benchDriver(driver: Driver): Promise<DriverResult> {
-  const s = await scratchStore(driver, 'popscreen-bench')
+/** A running server of one build: where to send load and whose CPU to read. */
+interface Running {
+  base: string
+  pid: number
+}
+
+/** Starts a build's server on a database of its own; returns its screener key and how to stop it all. */
+async function startBuild(driver: Driver, build: Build) {
+  const store = await scratchStore(driver, `popscreen-bench-${build.toLowerCase()}`)
   try {
-    const keys = await createKeys(s.env, ['screener'])
-    const env = { ...s.env, LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '1000000000', RATE_LIMIT_IP_MAX: '1000000000' }
+    const { screener } = await createKeys(store.env, ['screener'])
+    const env = {
+      ...store.env,
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_MAX: '1000000000',
+      RATE_LIMIT_IP_MAX: '1000000000',
+      ...(build === 'full' ? {} : { BENCH_WITHOUT: build }),
+    }
     const server = await startServer(
       env,
       await freePort(),
       'bench/server.ts',
-      PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
+      PROFILE_DIR && build === 'full' ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
     )
-    try {
-      const base = server.baseUrl
-      const pid = server.child.pid!
-      const list = comparisons(keys)
-      // Warm-up: JIT of every route and body size, pool connections, registry snapshot caches.
-      for (const c of list) {
-        await measure(base, pid, c.baseline, 1)
-        await measure(base, pid, c.subject, 2)
+    return {
+      screener,
+      running: { base: server.baseUrl, pid: server.child.pid! } satisfies Running,
+      stop: async () => {
+        await server.stop()
+        await store.cleanup()
+      },
+    }
+  } catch (err) {
+    await store.cleanup()
+    throw err
+  }
+}
+
+async function benchDriver(driver: Driver): Promise<DriverResult> {
+  const builds: Build[] = ['full', ...WITHOUT]
+  const started: Awaited<ReturnType<typeof startBuild>>[] = []
+  try {
+    for (const build of builds) started.push(await startBuild(driver, build))
+    const servers = Object.fromEntries(builds.map((b, i) => [b, started[i]!.running])) as Record<
+      Build,
+      Running
+    >
+    const keys = Object.fromEntries(builds.map((b, i) => [b, started[i]!.screener])) as Record<Build, string>
+    const run = (target: Target, seconds: number) => measure(servers[target.build ?? 'full'], target, seconds)
+    const list = comparisons(keys)
+    // Warm-up: JIT of every route and body size in every server, pool connections, registry snapshot caches.
+    for (const c of list) {
+      await run(c.baseline, 2)
+      await run(c.subject, 2)
+    }
+    const health = await run(
+      { name: 'GET /health/live', path: '/health/live', method: 'GET', lines: 0 },
+      SECONDS,
+    )
+    const rounds = list.map(() => ({ baseline: [] as Measurement[], subject: [] as Measurement[] }))
+    for (let round = 0; round < ROUNDS; round++)
+      for (const [i, c] of list.entries()) {
+        rounds[i]!.baseline.push(await run(c.baseline, SECONDS))
+        rounds[i]!.subject.push(await run(c.subject, SECONDS))
       }
-      const health = await measure(
-        base,
-        pid,
-        { name: 'GET /health/live', path: '/health/live', method: 'GET', lines: 0 },
-        SECONDS,
-      )
-      const rounds = list.map(() => ({ baseline: [] as Measurement[], subject: [] as Measurement[] }))
-      for (let round = 0; round < ROUNDS; round++)
-        for (const [i, c] of list.entries()) {
-          rounds[i]!.baseline.push(await measure(base, pid, c.baseline, SECONDS))
-          rounds[i]!.subject.push(await measure(base, pid, c.subject, SECONDS))
+    return {
+      health,
+      results: list.map((comparison, i) => {
+        const { baseline, subject } = rounds[i]!
+        return {
+          comparison,
+          baseline: combine(baseline),
+          subject: combine(subject),
+          roundRatios: subject.map((m, r) => derived(m).rps / derived(baseline[r]!).rps),
         }
-      return {
-        health,
-        results: list.map((comparison, i) => {
-          const { baseline, subject } = rounds[i]!
-          return {
-            comparison,
-            baseline: combine(baseline),
-            subject: combine(subject),
-            roundRatios: subject.map((m, r) => derived(m).rps / derived(baseline[r]!).rps),
-          }
-        }),
-      }
-    } finally {
-      await server.stop()
+      }),
     }
   } finally {
-    await s.cleanup()
+    for (const build of started) await build.stop()
   }
 }
 

@@ -5,14 +5,23 @@
  * request metrics; unlike /v1 routes it has no API-key check or rate limit, and it answers with fastify's
  * JSON.stringify of the body. The ratio to it is the cost of those checks, of deciding, of the canonical
  * answer and of the audit commit.
+ *
+ * BENCH_WITHOUT=checkpoints and/or lineFacts (comma-separated) starts a comparison build that leaves those
+ * out, so the bench can divide the full service by it in the same run.
  */
 import { buildApp } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
 import { ScreeningRequestSchema } from '../src/core/screening-request.ts'
 import { openRuntime } from '../src/runtime.ts'
+import type { LeftOut } from '../src/services/index.ts'
 
 const config = loadConfig()
-const runtime = await openRuntime(config)
+const leftOut = new Set(
+  (process.env.BENCH_WITHOUT ?? '')
+    .split(',')
+    .filter((part): part is LeftOut => part === 'checkpoints' || part === 'lineFacts'),
+)
+const runtime = await openRuntime(config, undefined, leftOut)
 const app = await buildApp({
   config,
   services: runtime.services,

@@ -1,6 +1,6 @@
 import type { Config } from './config.ts'
 import { type Database, openDatabase } from './db/client.ts'
-import { createServices, type Services } from './services/index.ts'
+import { createServices, type LeftOut, type Services } from './services/index.ts'
 
 export interface Runtime {
   database: Database
@@ -9,7 +9,12 @@ export interface Runtime {
 }
 
 /** Opens the database the configuration selects, migrates it, seeds the registry and wires the services. */
-export async function openRuntime(config: Config, onPoolError?: (err: Error) => void): Promise<Runtime> {
+export async function openRuntime(
+  config: Config,
+  onPoolError?: (err: Error) => void,
+  /** Only the bench's comparison builds leave anything out. */
+  leftOut?: ReadonlySet<LeftOut>,
+): Promise<Runtime> {
   const database = await openDatabase({
     databaseUrl: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
@@ -19,7 +24,7 @@ export async function openRuntime(config: Config, onPoolError?: (err: Error) => 
   })
   try {
     await database.migrate()
-    const services = await createServices(database, config)
+    const services = await createServices(database, config, leftOut)
     return {
       database,
       services,

@@ -4,30 +4,33 @@ import type { PgTable } from 'drizzle-orm/pg-core'
 /** A value that is JSON text already: spliced into the rows' JSON as it is, not serialised again. */
 export class JsonText {
   constructor(readonly text: string) {}
+  /** Serialised by anything but `rowsJson` it would become a quoted object, not the text: refuse loudly. */
+  toJSON(): never {
+    throw new Error('JsonText is spliced by insertRowsSql; it has no JSON form of its own')
+  }
 }
 
 const json = JSON.stringify
 
 /**
- * The rows as one JSON array. A row without JSON text is one JSON.stringify (per-member calls cost more
- * than the rest of a batch's JSON); JSON text members are appended after the others, whose order
- * json_to_recordset does not mind.
+ * The rows as one JSON array. The members holding JSON text are those of the first row; without any, the
+ * array is one JSON.stringify (a batch's fact rows: examining each member of each row in JS cost as much
+ * as serialising them). A JsonText elsewhere throws rather than being quoted. With them, each row is its
+ * other members' JSON with the texts appended, in an order json_to_recordset does not mind.
  */
 function rowsJson(rows: readonly Record<string, unknown>[]): string {
+  const first = rows[0]!
+  const textKeys = Object.keys(first).filter((k) => first[k] instanceof JsonText)
+  if (textKeys.length === 0) return json(rows)
   const row = (r: Record<string, unknown>) => {
+    const plain: Record<string, unknown> = { ...r }
     let spliced = ''
-    let plain: Record<string, unknown> | null = null
-    for (const k in r) {
+    for (const k of textKeys) {
       const v = r[k]
-      if (v instanceof JsonText) {
-        if (!plain) {
-          plain = {}
-          for (const other in r) if (!(r[other] instanceof JsonText)) plain[other] = r[other]
-        }
-        spliced += `,${json(k)}:${v.text}`
-      }
+      spliced += `,${json(k)}:${v instanceof JsonText ? v.text : json(v)}`
+      // JSON.stringify leaves out members whose value is undefined.
+      plain[k] = undefined
     }
-    if (!plain) return json(r)
     const head = json(plain)
     return head === '{}' ? `{${spliced.slice(1)}}` : `${head.slice(0, -1)}${spliced}}`
   }

@@ -19,10 +19,13 @@ export interface CommitItem {
   stage: StageRows
 }
 
-/** An event as committed, with the signed checkpoint of its batch (the caller's receipt). */
+/**
+ * An event as committed, with the signed checkpoint of its batch (the caller's receipt); null only in the
+ * bench's comparison build without checkpoints.
+ */
 export interface Committed {
   event: AuditEvent
-  checkpoint: Checkpoint
+  checkpoint: Checkpoint | null
 }
 
 interface Waiting {
@@ -33,7 +36,7 @@ interface Waiting {
 
 interface Batch {
   events: AuditEvent[]
-  checkpoint: Checkpoint
+  checkpoint: Checkpoint | null
 }
 
 /**
@@ -45,8 +48,11 @@ export type BatchListener = (events: number, seconds: number) => void
 export interface GroupCommitOptions {
   flushMs: number
   maxBatch: number
-  /** Signs each batch's checkpoint: once per batch, in the batch's statement. */
-  signer: CheckpointSigner
+  /**
+   * Signs each batch's checkpoint: once per batch, in the batch's statement. Null only in the bench's
+   * comparison build (`bench/server.ts`, BENCH_WITHOUT=checkpoints), which measures what they cost.
+   */
+  signer: CheckpointSigner | null
 }
 
 /**
@@ -161,7 +167,7 @@ export class GroupCommitter {
       tail,
       at,
     )
-    const checkpoint = this.options.signer.sign(events[events.length - 1]!, at)
+    const checkpoint = this.options.signer?.sign(events[events.length - 1]!, at) ?? null
     const byStage = new Map<StageRows, { item: CommitItem; event: AuditEvent }[]>()
     items.forEach((item, i) => {
       const list = byStage.get(item.stage) ?? []
@@ -169,13 +175,14 @@ export class GroupCommitter {
       byStage.set(item.stage, list)
     })
     const rows = [...byStage].flatMap(([stage, list]) => stage(list)).filter((r): r is SQL => r !== null)
-    rows.push(insertCheckpointSql(checkpoint))
+    if (checkpoint) rows.push(insertCheckpointSql(checkpoint))
     await db.execute(appendSealedSql(events, rows))
     return { events, checkpoint }
   }
 
   private remember(batch: Batch): Batch {
-    this.tail = { sequence: batch.checkpoint.sequence, hash: batch.checkpoint.hash }
+    const last = batch.events[batch.events.length - 1]!
+    this.tail = { sequence: last.sequence, hash: last.hash }
     return batch
   }
 

@@ -28,8 +28,19 @@ export interface Services {
 
 let nomenclature: Nomenclature | undefined
 
+/**
+ * What the bench's comparison builds leave out (`bench/server.ts`, BENCH_WITHOUT), to measure what each
+ * costs against the full service in the same run: signed checkpoints (issue #19's ≤ 5 % goal) and the
+ * per-line fact table (issue #17's ≤ 10 %). Production always runs with neither left out.
+ */
+export type LeftOut = 'checkpoints' | 'lineFacts'
+
 /** Wires the services over an open, migrated database and loads the active registry (bringing in the bundled versions). */
-export async function createServices(database: Database, config: Config): Promise<Services> {
+export async function createServices(
+  database: Database,
+  config: Config,
+  leftOut: ReadonlySet<LeftOut> = new Set(),
+): Promise<Services> {
   nomenclature ??= Nomenclature.load()
   const { key, generated } = loadSigningKey(config)
   const signer = new CheckpointSigner(key)
@@ -40,9 +51,11 @@ export async function createServices(database: Database, config: Config): Promis
   const committer = new GroupCommitter(database.db, {
     flushMs: config.AUDIT_FLUSH_MS,
     maxBatch: config.AUDIT_MAX_BATCH,
-    signer,
+    signer: leftOut.has('checkpoints') ? null : signer,
   })
-  const screenings = new ScreeningService(database.db, registry, committer, nomenclature)
+  const screenings = new ScreeningService(database.db, registry, committer, nomenclature, {
+    lineFacts: !leftOut.has('lineFacts'),
+  })
   return {
     database,
     registry,

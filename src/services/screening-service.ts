@@ -132,6 +132,8 @@ export class ScreeningService {
     private readonly registry: RegistryService,
     private readonly committer: GroupCommitter,
     private readonly nomenclature: Nomenclature,
+    /** `lineFacts: false` only in the bench's comparison build without the fact table. */
+    private readonly options: { lineFacts: boolean } = { lineFacts: true },
   ) {}
 
   /** Screens, stores and audits in one commit; answers only once that commit is durable. */
@@ -266,7 +268,7 @@ export class ScreeningService {
     const reviewLines = lines
       .filter((l) => l.decision === 'REVIEW')
       .map((l) => ({ lineNo: l.lineNo, reasons: l.reasons.filter((r) => r.outcome === 'REVIEW') }))
-    const facts = lineFacts(input.request, prepared, result.lines)
+    const facts = this.options.lineFacts ? lineFacts(input.request, prepared, result.lines) : []
     return { id, input, response, members, hash, canonicalRequest, canonicalResponse, reviewLines, facts }
   }
 

@@ -29,6 +29,22 @@ describe('insertRowsSql', () => {
     expect(JSON.parse(params[0] as string)[0]).toMatchObject({ id: row.id, auditSequence: 7 })
   })
 
+  it('splices the JSON-text members of the first row in every row, serialising plain values there', () => {
+    const statement = insertRowsSql(screenings, [
+      { ...row, actor: new JsonText('{"name":"first"}') as never },
+      { ...row, id: 'second', actor: { keyId: null, name: 'plain', role: 'screener' } },
+    ])!
+    const [first, second] = JSON.parse(dialect.sqlToQuery(statement).params[0] as string)
+    expect(first.actor).toEqual({ name: 'first' })
+    expect(second).toMatchObject({ id: 'second', actor: { name: 'plain' }, auditSequence: 7 })
+  })
+
+  it('refuses JSON text where the first row has none, rather than sending it quoted', () => {
+    expect(() =>
+      insertRowsSql(screenings, [row, { ...row, actor: new JsonText('{"a":1}') as never }]),
+    ).toThrow(/JsonText is spliced by insertRowsSql/)
+  })
+
   it('refuses a key that is not a column instead of shipping it unseen', () => {
     const stray = { ...row, response: { lines: [] } }
     expect(() => insertRowsSql(screenings, [stray])).toThrow(/screenings has no column response/)
