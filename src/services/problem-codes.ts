@@ -49,7 +49,7 @@ export const PROBLEM_CODES = {
   INVALID_ENCODING: {
     status: 400,
     title: 'Bad request',
-    meaning: '请求体不是 UTF-8（GBK？）· the body is not UTF-8 (GBK, GB18030 or Latin-1 text?)',
+    meaning: '请求体不是 UTF-8（GBK？） · the body is not UTF-8 (GBK, GB18030 or Latin-1 text?)',
     handling: `${FIX} Encode the JSON as UTF-8.`,
     on: 'post',
   },
@@ -70,7 +70,7 @@ export const PROBLEM_CODES = {
   BAD_URL: {
     status: 400,
     title: 'Bad request',
-    meaning: 'URL 无法解码（如 %zz）· the URL cannot be decoded (e.g. `%zz`)',
+    meaning: 'URL 无法解码（如 %zz） · the URL cannot be decoded (e.g. `%zz`)',
     handling: `${FIX} Percent-encode path parameters.`,
     on: 'path',
   },
@@ -107,7 +107,7 @@ export const PROBLEM_CODES = {
     status: 404,
     title: 'Not found',
     meaning:
-      '路径中的 id 或版本不存在（或不可见）· the id or version in the path does not exist, or is not visible to this key',
+      '路径中的 id 或版本不存在（或不可见） · the id or version in the path does not exist, or is not visible to this key',
     handling: 'Check the id; a screener sees only the screenings it may see.',
     on: 'path',
   },
@@ -170,7 +170,7 @@ export const PROBLEM_CODES = {
     status: 415,
     title: 'Unsupported media type',
     meaning:
-      '只接受 UTF-8 JSON（筛查另接受 DecMessage XML）· only UTF-8 JSON is accepted (and DecMessage XML by POST /v1/screenings)',
+      '只接受 UTF-8 JSON（筛查另接受 DecMessage XML） · only UTF-8 JSON is accepted (and DecMessage XML by POST /v1/screenings)',
     handling: `${FIX} Send \`Content-Type: application/json\` (UTF-8).`,
     on: 'post',
   },
@@ -193,7 +193,7 @@ export const PROBLEM_CODES = {
     status: 422,
     title: 'Declaration too large to answer',
     meaning:
-      '结论将超过请求的 30 倍（至少 64 KiB）· the answer would be more than 30 times the request (at least 64 KiB)',
+      '结论将超过请求的 30 倍（至少 64 KiB） · the answer would be more than 30 times the request (at least 64 KiB)',
     handling: 'Split the declaration into smaller ones; nothing was recorded.',
     on: ['createScreening', 'rescreenScreening'],
   },

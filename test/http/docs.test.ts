@@ -187,6 +187,10 @@ describe('the OpenAPI document for officers and client generators', () => {
     // Problem.code itself is the whole enumeration, for clients that switch on any code.
     const problemCode = doc.components!.schemas!.ProblemCode as { enum: string[] }
     expect(problemCode.enum).toEqual(PROBLEM_CODE_NAMES)
+    // The README's table lists every code with its status.
+    const readme = readFileSync('README.md', 'utf8')
+    for (const [code, { status }] of Object.entries(PROBLEM_CODES))
+      expect(readme, `README lists ${code}`).toContain(`| ${status} | \`${code}\` |`)
     // The two 409s need opposite handling, and each says so.
     const conflict = resolve<OpenAPIV3_1.ResponseObject>(
       doc.paths!['/v1/reviews/{id}/resolve']!.post!.responses!['409'],
