@@ -183,8 +183,9 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100
 }
 
-async function auditTotals(base: string): Promise<AuditTotals> {
-  const text = await (await fetch(`${base}/metrics`)).text()
+/** `metrics`: the server's metrics listener (METRICS_PORT, apart from the API). */
+async function auditTotals(metrics: string): Promise<AuditTotals> {
+  const text = await (await fetch(`${metrics}/metrics`)).text()
   const total = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN)
   return {
     batches: total('audit_batches_total'),
@@ -196,8 +197,12 @@ async function auditTotals(base: string): Promise<AuditTotals> {
   }
 }
 
-async function measure({ base, pid }: Running, target: Target, seconds: number): Promise<Measurement> {
-  const auditBefore = target.audited ? await auditTotals(base) : undefined
+async function measure(
+  { base, metrics, pid }: Running,
+  target: Target,
+  seconds: number,
+): Promise<Measurement> {
+  const auditBefore = target.audited ? await auditTotals(metrics) : undefined
   const cpuBefore = cpuSeconds(pid)
   const latencies: number[] = []
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
@@ -227,7 +232,7 @@ async function measure({ base, pid }: Running, target: Target, seconds: number):
     latencies,
     failures: result.non2xx + result.errors + result.timeouts,
     cpuSeconds: cpu,
-    ...(auditBefore ? { audit: addTotals(await auditTotals(base), auditBefore, -1) } : {}),
+    ...(auditBefore ? { audit: addTotals(await auditTotals(metrics), auditBefore, -1) } : {}),
   }
 }
 
@@ -273,6 +278,7 @@ interface DriverResult {
 /** A running server of one build: where to send load and whose CPU to read. */
 interface Running {
   base: string
+  metrics: string
   pid: number
 }
 
@@ -296,7 +302,7 @@ async function startBuild(driver: Driver, build: Build) {
     )
     return {
       screener,
-      running: { base: server.baseUrl, pid: server.child.pid! } satisfies Running,
+      running: { base: server.baseUrl, metrics: server.metricsUrl, pid: server.child.pid! } satisfies Running,
       stop: async () => {
         await server.stop()
         await store.cleanup()

@@ -42,3 +42,4 @@ const shutdown = async () => {
 process.once('SIGTERM', shutdown)
 process.once('SIGINT', shutdown)
 await app.listen({ port: config.PORT, host: '127.0.0.1' })
+await app.metricsApp.listen({ port: config.METRICS_PORT, host: '127.0.0.1' })

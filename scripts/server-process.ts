@@ -41,6 +41,8 @@ export async function createKeys(env: Record<string, string>, roles: Role[]): Pr
 
 export interface ServerProcess {
   baseUrl: string
+  /** The metrics listener (METRICS_PORT, a free port of its own unless `env` names one). */
+  metricsUrl: string
   child: ChildProcess
   /** stderr and stdout of the process, for failure messages. */
   output(): string
@@ -69,8 +71,17 @@ export async function startServer(
     ...nodeOptions,
     ...(RUNNING_COMPILED ? [projectFile('dist', entry.replace(/\.ts$/, '.js'))] : ['--import', 'tsx', entry]),
   ]
+  // Several servers run at once in the fault suite: each needs a metrics port of its own too.
+  const metricsPort = env.METRICS_PORT ?? String(await freePort())
   const child = spawn(process.execPath, args, {
-    env: { ...inherited, LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ...env },
+    env: {
+      ...inherited,
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      ...env,
+      METRICS_PORT: metricsPort,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
@@ -99,6 +110,7 @@ export async function startServer(
   }
   return {
     baseUrl,
+    metricsUrl: `http://127.0.0.1:${metricsPort}`,
     child,
     output: () => output,
     exited,

@@ -1,9 +1,9 @@
-import Fastify, { type FastifyBaseLogger } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Config } from './config.ts'
 import { LongReads } from './http/long-reads.ts'
 import { auth } from './http/plugins/auth.ts'
 import { docs } from './http/plugins/docs.ts'
-import { metrics } from './http/plugins/metrics.ts'
+import { metrics, metricsApp } from './http/plugins/metrics.ts'
 import { problemDetails, sendProblem } from './http/plugins/problem-details.ts'
 import { requestEncoding } from './http/plugins/request-encoding.ts'
 import { security } from './http/plugins/security.ts'
@@ -34,7 +34,7 @@ export async function buildApp({
   services,
   loggerInstance,
   extraRoutes,
-}: AppOptions): Promise<App & { drain(): void }> {
+}: AppOptions): Promise<App & { drain(): void; metricsApp: FastifyInstance }> {
   const app = Fastify({
     ...(loggerInstance ? { loggerInstance } : { logger: loggerOptions(config) }),
     genReqId,
@@ -83,14 +83,18 @@ export async function buildApp({
   await keyRoutes(app, services)
   await extraRoutes?.(app)
 
+  // /metrics is served apart, on METRICS_PORT (see metrics.ts); the server process makes it listen.
+  const metricsListener = await metricsApp(app.metrics.registry)
   app.addHook('onClose', async () => {
     state.draining = true
+    await metricsListener.close()
     await services.committer.close()
   })
   await app.ready()
   // Fails at start-up, not on the first /docs visit, when a schema cannot be rendered as OpenAPI.
   app.swagger()
   return Object.assign(app, {
+    metricsApp: metricsListener,
     drain: () => {
       state.draining = true
     },

@@ -7,10 +7,27 @@ const positiveInt = z.coerce.number().int().positive()
 const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
+  /** Port of the Prometheus listener, apart from the API's (/metrics is not authenticated); 0: any free port. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** Its bind address: loopback unless a scraper on another host needs it. */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
+  /**
+   * The role that owns the tables, for migrations only; DATABASE_URL may then be a role that reads and adds
+   * rows but cannot change the audit trail (README, Security). Unset: migrations run as DATABASE_URL.
+   */
+  MIGRATION_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  /** Whether the server applies migrations when it starts; `false` where a separate step runs `cli migrate`. */
+  MIGRATE_ON_START: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   /** Requests per API key per RATE_LIMIT_WINDOW_MS, counted once the key is known (403, 400, 422 too). */
@@ -60,7 +77,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`)
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`)
   }
-  return Object.freeze(parsed.data)
+  const config = parsed.data
+  if (config.MIGRATION_DATABASE_URL && !config.DATABASE_URL)
+    throw new ConfigError(
+      'invalid configuration:\n  MIGRATION_DATABASE_URL: needs DATABASE_URL (the embedded database has one role)',
+    )
+  if (config.METRICS_PORT !== 0 && config.METRICS_PORT === config.PORT)
+    throw new ConfigError(
+      'invalid configuration:\n  METRICS_PORT: must differ from PORT (metrics have a listener of their own)',
+    )
+  return Object.freeze(config)
 }
 
 /** Variables documented in README and .env.example, with their meaning. */

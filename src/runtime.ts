@@ -1,6 +1,7 @@
 import type { Config } from './config.ts'
 import { type Database, openDatabase } from './db/client.ts'
 import { createServices, type LeftOut, type Services } from './services/index.ts'
+import { KEY_REVOKED_CHANNEL } from './services/key-service.ts'
 
 export interface Runtime {
   database: Database
@@ -17,18 +18,25 @@ export async function openRuntime(
 ): Promise<Runtime> {
   const database = await openDatabase({
     databaseUrl: config.DATABASE_URL,
+    migrationUrl: config.MIGRATION_DATABASE_URL,
     dataDir: config.DATA_DIR,
     poolSize: config.PG_POOL_SIZE,
     exportPoolSize: 2 * config.EXPORT_CONCURRENCY,
     onPoolError,
   })
   try {
-    await database.migrate()
+    if (config.MIGRATE_ON_START) await database.migrate()
     const services = await createServices(database, config, leftOut)
+    // Revocations by other instances on the same PostgreSQL database reach this one's key cache at once.
+    const revocations = await database.listen?.(KEY_REVOKED_CHANNEL, {
+      onMessage: (keyHash) => services.keys.forget(keyHash),
+      onConnect: () => services.keys.forgetAll(),
+    })
     return {
       database,
       services,
       close: async () => {
+        await revocations?.close()
         services.registry.stopPolling()
         await services.committer.close()
         await database.close()

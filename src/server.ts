@@ -50,11 +50,13 @@ async function main(): Promise<void> {
         'make your own keys with it (POST /v1/keys), then revoke it and delete the file',
     )
   await app.listen({ port: config.PORT, host: config.HOST })
+  const metricsAddress = await app.metricsApp.listen({ port: config.METRICS_PORT, host: config.METRICS_HOST })
   app.log.info(
     {
       database: runtime.database.driver,
       registryVersion: runtime.services.registry.current()?.version,
       docs: `http://${config.HOST}:${config.PORT}/docs`,
+      metrics: `${metricsAddress}/metrics`,
     },
     'popscreen ready',
   )

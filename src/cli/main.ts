@@ -43,7 +43,11 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfig()
   if (group === 'migrate') {
-    const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR })
+    const database = await openDatabase({
+      databaseUrl: config.DATABASE_URL,
+      migrationUrl: config.MIGRATION_DATABASE_URL,
+      dataDir: config.DATA_DIR,
+    })
     try {
       await database.migrate()
       console.log(`migrations applied (${database.driver})`)

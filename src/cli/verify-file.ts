@@ -3,6 +3,7 @@ import { createReadStream, readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { type AuditEvent, type ChainVerdict, ChainVerifier } from '../core/audit-chain.ts'
 import { type Checkpoint, checkpointSignatureValid, publicKeysOfPem } from '../core/checkpoint.ts'
+import { DuplicateKeyError, parseStrictJson } from '../core/strict-json.ts'
 
 export interface SignedCheckpoints {
   checkpoints: Checkpoint[]
@@ -42,6 +43,16 @@ export function readPublicKeysFile(path: string): Map<string, KeyObject> {
   return publicKeysOfPem(text)
 }
 
+/** Why a file that starts at `first` (past sequence 1) cannot be verified from its start. */
+function startProblem(first: AuditEvent, anchor: Checkpoint | undefined, signed: boolean): string {
+  const head = `the file starts at sequence ${first.sequence}, not at sequence 1 from the genesis hash`
+  if (anchor)
+    return `${head}, and its prevHash differs from the checkpoint signed at ${anchor.at} for sequence ${anchor.sequence}: the history before it was rewritten`
+  return signed
+    ? `${head}, and no checkpoint given is for sequence ${first.sequence - 1}, the event before it: its first lines may have been cut (a partial export verifies from the checkpoint before its first event: list the checkpoints without from=, or from earlier)`
+    : `${head}: its first lines may have been cut (a partial export verifies only from a signed checkpoint of the event before it: give --checkpoints and --public-key)`
+}
+
 /** Verifies an NDJSON export line by line, without the database; with `signed`, against its checkpoints too. */
 export async function verifyFile(path: string, signed?: SignedCheckpoints): Promise<ChainVerdict> {
   const bySequence = new Map<number, Checkpoint>()
@@ -74,16 +85,30 @@ export async function verifyFile(path: string, signed?: SignedCheckpoints): Prom
     if (line.trim() === '') continue
     let event: AuditEvent
     try {
-      event = JSON.parse(line) as AuditEvent
-    } catch {
+      event = parseStrictJson(line) as AuditEvent
+    } catch (err) {
       verifier ??= new ChainVerifier(null)
-      verifier.failAt(lastSequence + 1, `line ${lineNo} is not valid JSON`)
+      verifier.failAt(
+        lastSequence + 1,
+        err instanceof DuplicateKeyError
+          ? `line ${lineNo}: ${err.message}; JSON readers disagree on which copy counts, so the line cannot verify`
+          : `line ${lineNo} is not valid JSON`,
+      )
       break
     }
-    // An export that starts mid-chain can only check links from its first event on.
-    verifier ??= new ChainVerifier(
-      event.sequence > 1 ? { sequence: event.sequence - 1, hash: event.prevHash } : null,
-    )
+    if (!verifier) {
+      // The file's first prevHash is only what the file says: trusted from the genesis hash (sequence 1),
+      // or from a signed checkpoint of the event before it. A file with its first lines cut has neither.
+      const anchor = bySequence.get(event.sequence - 1)
+      if (event.sequence > 1 && anchor?.hash !== event.prevHash) {
+        verifier = new ChainVerifier(null)
+        verifier.failAt(event.sequence, startProblem(event, anchor, Boolean(signed)))
+        break
+      }
+      verifier = new ChainVerifier(
+        event.sequence > 1 && anchor ? { sequence: anchor.sequence, hash: anchor.hash } : null,
+      )
+    }
     lastSequence = event.sequence
     if (!verifier.push(event)) break
     const checkpoint = bySequence.get(event.sequence)

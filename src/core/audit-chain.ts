@@ -1,5 +1,6 @@
 import crypto from 'node:crypto'
 import { canonicalJson } from './canonical-json.ts'
+import { DuplicateKeyError, parseStrictJson } from './strict-json.ts'
 
 export const GENESIS_HASH = `sha256:${'0'.repeat(64)}`
 
@@ -118,19 +119,26 @@ export interface ChainVerdict {
 
 /**
  * Checks events in order: each hash recomputes, each links to the previous hash, and sequences have no
- * gaps. `previous` is the event before the first one checked (null when starting at sequence 1).
+ * gaps. `start` is what the first event checked must link to: null for the chain's beginning (sequence 1
+ * from the genesis hash), or an event trusted by other means (the database's event before a range, a
+ * signed checkpoint). Without a start, a chain whose first events were deleted or cut is broken: it used
+ * to verify from whatever its first event said.
  */
 export class ChainVerifier {
   private checked = 0
   private broken: { sequence: number; reason: string } | null = null
+  private previous: ChainTail
 
-  constructor(private previous: ChainTail | null) {}
+  constructor(start: ChainTail | null) {
+    this.previous = start ?? { sequence: 0, hash: GENESIS_HASH }
+  }
 
   /**
    * `payloadText`, when given, is the payload as stored, and `event.payload` is not read. If that text is
    * the canonical JSON that was hashed (the service stores every payload so), hashing it directly
    * proves the stored bytes unchanged without parsing and re-canonicalising them; any other text is
-   * parsed and canonicalised, as the definition says, so another spelling of the same value still verifies.
+   * parsed and canonicalised, as the definition says, so another spelling of the same value still
+   * verifies — but never a text with a key twice in one object (see strict-json.ts).
    */
   push(event: AuditEvent, payloadText?: string): boolean {
     if (this.broken) return false
@@ -139,23 +147,34 @@ export class ChainVerifier {
       this.broken = { sequence: event.sequence, reason }
       return false
     }
-    const expectedSequence = this.previous
-      ? this.previous.sequence + 1
-      : event.sequence === 1
-        ? 1
-        : event.sequence
-    if (!this.previous && event.sequence === 1 && event.prevHash !== GENESIS_HASH)
-      return fail('first event does not start from the genesis hash')
-    if (event.sequence !== expectedSequence)
-      return fail(`sequence ${event.sequence} follows ${this.previous?.sequence}: gap or reordering`)
-    if (this.previous && event.prevHash !== this.previous.hash)
-      return fail(`prevHash does not match the hash of sequence ${this.previous.sequence}`)
+    const previous = this.previous
+    if (previous.sequence === 0 && event.sequence !== 1)
+      return fail(
+        `the chain starts at sequence ${event.sequence}, not at sequence 1 from the genesis hash: ` +
+          `events before it are missing`,
+      )
+    if (event.sequence !== previous.sequence + 1)
+      return fail(`sequence ${event.sequence} follows ${previous.sequence}: gap or reordering`)
+    if (event.prevHash !== previous.hash)
+      return fail(
+        previous.sequence === 0
+          ? 'first event does not start from the genesis hash'
+          : `prevHash does not match the hash of sequence ${previous.sequence}`,
+      )
     const { hash, ...body } = event
-    const matches =
-      payloadText === undefined
-        ? hashEvent(body) === hash
-        : hashEventWithPayload(body, payloadText) === hash ||
-          hashEventWithPayload(body, canonicalJson(JSON.parse(payloadText))) === hash
+    let matches: boolean
+    if (payloadText === undefined) matches = hashEvent(body) === hash
+    else if (hashEventWithPayload(body, payloadText) === hash) matches = true
+    else {
+      let payload: unknown
+      try {
+        payload = parseStrictJson(payloadText)
+      } catch (err) {
+        if (err instanceof DuplicateKeyError) return fail(`payload: ${err.message}`)
+        return fail('payload is not valid JSON')
+      }
+      matches = hashEventWithPayload(body, canonicalJson(payload)) === hash
+    }
     if (!matches) return fail('hash does not match the event content')
     this.previous = { sequence: event.sequence, hash }
     return true

@@ -11,7 +11,9 @@ import { projectFile } from '../project-files.ts'
 import { MarkingClient } from './connect-failure.ts'
 import { copyOut } from './copy-out.ts'
 import { type LockOwner, lockDataDir } from './data-dir-lock.ts'
+import { type ChannelHandlers, type Listener, listen } from './listener.ts'
 import * as schema from './schema.ts'
+import { grantServiceRole } from './service-role.ts'
 
 export const MIGRATIONS_FOLDER = projectFile('migrations')
 /** Serialises migrations between processes sharing one PostgreSQL server. */
@@ -40,6 +42,11 @@ export interface Database {
    * STDOUT stream).
    */
   copyOut?(statements: readonly string[]): AsyncGenerator<Buffer>
+  /**
+   * LISTENs on a channel over a connection of its own that reconnects (PostgreSQL only: other instances
+   * share the database there; a PGlite directory has one process).
+   */
+  listen?(channel: string, handlers: ChannelHandlers): Promise<Listener>
   /** PGlite: the owner of a stale DATA_DIR lock this process took over (it died without releasing it). */
   readonly staleLockOwner?: LockOwner | null
   close(): Promise<void>
@@ -47,6 +54,11 @@ export interface Database {
 
 export interface DatabaseOptions {
   databaseUrl?: string | undefined
+  /**
+   * The tables' owner, for migrations (PostgreSQL): then `databaseUrl` may be a role that only reads and
+   * adds rows, which the migration grants its privileges (see service-role.ts). Unset: `databaseUrl`.
+   */
+  migrationUrl?: string | undefined
   /** PGlite directory; `memory://` keeps it in memory (tests). */
   dataDir: string
   poolSize?: number
@@ -114,16 +126,22 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       },
       migrate: async () => {
         // drizzle's migrator takes no lock, so two servers starting together could both apply a migration.
-        const client = new pg.Client({ connectionString: options.databaseUrl })
+        const client = new pg.Client({ connectionString: options.migrationUrl ?? options.databaseUrl })
         await client.connect()
         try {
           await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY])
           await migratePg(drizzlePg(client), { migrationsFolder: MIGRATIONS_FOLDER })
+          // In one transaction: an instance running meanwhile never sees its grants half replaced.
+          await client.query('begin')
+          await grantServiceRole(client, options.databaseUrl!)
+          await client.query('commit')
         } finally {
           await client.end()
         }
       },
       copyOut: (statements) => copyOut(exportPool, statements),
+      listen: (channel, handlers) =>
+        listen(options.databaseUrl!, channel, handlers, (err) => options.onPoolError?.(err)),
       close: async () => {
         await Promise.all([pool.end(), exportPool.end()])
       },

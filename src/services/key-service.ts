@@ -1,5 +1,5 @@
 import crypto, { randomBytes } from 'node:crypto'
-import { desc, eq } from 'drizzle-orm'
+import { desc, eq, sql } from 'drizzle-orm'
 import { LRUCache } from 'lru-cache'
 import { uuidv7 } from 'uuidv7'
 import type { Db } from '../db/client.ts'
@@ -17,6 +17,11 @@ const CACHE_MAX = 10_000
 /** How long an authenticated key is trusted without asking the database (revocation by another process). */
 const CACHE_TTL_MS = 5_000
 const LAST_USED_EVERY_MS = 60_000
+/**
+ * The PostgreSQL channel a revocation is announced on, with the revoked key's hash (the cache's key), so
+ * other instances drop it at once instead of trusting their cache for up to CACHE_TTL_MS (issue 22).
+ */
+export const KEY_REVOKED_CHANNEL = 'popscreen_key_revoked'
 
 export interface KeySummary {
   id: string
@@ -50,6 +55,11 @@ export class KeyService {
   // An LRU: the old clear-all at 10,000 entries let a flood of made-up keys push every real one out.
   private readonly cache: LRUCache<string, { principal: Principal | null }>
   private readonly lastUsedWritten = new Map<string, number>()
+  /**
+   * Counts invalidations. A lookup caches its row only if none came in while it ran: a revocation
+   * announced between the lookup's read and its caching would otherwise be undone by it.
+   */
+  private generation = 0
 
   constructor(
     private readonly db: Db,
@@ -111,6 +121,8 @@ export class KeyService {
         .set({ revokedAt: new Date() })
         .where(eq(apiKeys.id, id))
         .returning()
+      // Delivered to every listening instance when this transaction commits, never before.
+      await tx.execute(sql`select pg_notify(${KEY_REVOKED_CHANNEL}, ${existing.keyHash})`)
       await appendEvents(
         tx,
         [
@@ -126,8 +138,20 @@ export class KeyService {
       )
       return summarize(row!)
     })
-    this.cache.clear()
+    this.forgetAll()
     return key
+  }
+
+  /** Drops one key from the cache (a revocation announced by another instance). */
+  forget(keyHash: string): void {
+    this.generation++
+    this.cache.delete(keyHash)
+  }
+
+  /** Drops every cached key (a revocation here, or announcements that may have been missed). */
+  forgetAll(): void {
+    this.generation++
+    this.cache.clear()
   }
 
   /** The principal behind a bearer secret, or null for an unknown or revoked key. */
@@ -138,10 +162,11 @@ export class KeyService {
     const now = Date.now()
     const cached = this.cache.get(hash)
     if (cached) return cached.principal
+    const generation = this.generation
     const [row] = await this.db.select().from(apiKeys).where(eq(apiKeys.keyHash, hash))
     const principal: Principal | null =
       row && !row.revokedAt ? { keyId: row.id, name: row.name, role: row.role as Role } : null
-    this.cache.set(hash, { principal })
+    if (generation === this.generation) this.cache.set(hash, { principal })
     if (principal?.keyId) this.touch(principal.keyId, now)
     return principal
   }

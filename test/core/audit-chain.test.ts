@@ -92,3 +92,39 @@ describe('audit chain hashing', () => {
     expect(verify('{"a":"中","b":[1,2.5],"c":null}')).toBe(false)
   })
 })
+
+describe('chain start', () => {
+  const actor = { keyId: null, name: 'cli', role: 'admin' }
+  const events = sealEvents(
+    [1, 2, 3].map((n) => ({
+      action: 'key.created' as const,
+      actor,
+      subject: { keyId: `k${n}` },
+      payload: { n },
+    })),
+    null,
+    '2026-01-01T00:00:00.000Z',
+  )
+  const verify = (start: ConstructorParameters<typeof ChainVerifier>[0], from: number) => {
+    const verifier = new ChainVerifier(start)
+    for (const e of events.slice(from)) verifier.push(e)
+    return verifier.verdict()
+  }
+
+  it('without a start, a chain must begin at sequence 1 from the genesis hash', () => {
+    expect(verify(null, 0)).toMatchObject({ ok: true, checked: 3 })
+    expect(verify(null, 1)).toMatchObject({
+      ok: false,
+      firstBrokenSequence: 2,
+      reason: expect.stringMatching(/starts at sequence 2, not at sequence 1 from the genesis hash/),
+    })
+  })
+
+  it('with a trusted start, it continues from it, and only from it', () => {
+    expect(verify({ sequence: 1, hash: events[0]!.hash }, 1)).toMatchObject({ ok: true, checked: 2 })
+    expect(verify({ sequence: 1, hash: events[1]!.hash }, 1)).toMatchObject({
+      ok: false,
+      firstBrokenSequence: 2,
+    })
+  })
+})

@@ -41,6 +41,14 @@ describe('configuration', () => {
     const config = loadConfig({})
     expect(config).toMatchObject({ PORT: 3000, HOST: '127.0.0.1', DATA_DIR: './data', LOG_LEVEL: 'info' })
     expect(config.DATABASE_URL).toBeUndefined()
+    // Metrics are not authenticated: their listener is loopback-only unless told otherwise (issue 22).
+    expect(config).toMatchObject({ METRICS_PORT: 9464, METRICS_HOST: '127.0.0.1' })
+  })
+  it('refuses a metrics port that is the API port', () => {
+    expect(() => loadConfig({ PORT: '3001', METRICS_PORT: '3001' })).toThrow(
+      /METRICS_PORT: must differ from PORT/,
+    )
+    expect(loadConfig({ PORT: '0', METRICS_PORT: '0' })).toMatchObject({ PORT: 0, METRICS_PORT: 0 })
   })
 })
 
@@ -149,14 +157,16 @@ describe('OpenAPI', () => {
     expect(res.statusCode, res.body).toBe(200)
     expect(res.body).toContain('swagger')
   })
-  it('exposes Prometheus metrics', async () => {
-    const res = await t.app.inject({ url: '/metrics' })
+  it('exposes Prometheus metrics on the metrics listener only, not on the API', async () => {
+    const res = await t.app.metricsApp.inject({ url: '/metrics' })
     expect(res.statusCode).toBe(200)
     expect(res.body).toContain('screening_decisions_total')
+    expect((await t.app.inject({ url: '/metrics' })).statusCode).toBe(404)
+    expect((await t.app.metricsApp.inject({ url: '/v1/substances' })).statusCode).toBe(404)
   })
   it('counts the audit batches and events committed', async () => {
     const total = async (name: string) => {
-      const res = await t.app.inject({ url: '/metrics' })
+      const res = await t.app.metricsApp.inject({ url: '/metrics' })
       return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(res.body)?.[1])
     }
     const [batches, events] = [await total('audit_batches_total'), await total('audit_events_total')]

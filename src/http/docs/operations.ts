@@ -153,9 +153,9 @@ Streams audit events as NDJSON (verifiable offline) or CSV (opens in Excel with 
   },
   verifyAuditChain: {
     summary: '校验审计哈希链 · Verify the audit hash chain',
-    description: `重新计算时间范围内审计事件的哈希链；\`ok: false\` 时 \`firstBrokenSequence\` 指出第一条被改动的事件。
+    description: `重新计算时间范围内审计事件的哈希链；\`ok: false\` 时 \`firstBrokenSequence\` 指出第一条被改动的事件。不带 \`from\` 时，链必须从序号 1 和创世哈希开始，开头被删除的事件会被发现。
 
-Recomputes the hash chain over a time range and names the first broken event.`,
+Recomputes the hash chain over a time range and names the first broken event. Without \`from\` the chain must start at sequence 1 from the genesis hash, so deleted first events are found; with \`from\`, the range links to the stored event before it.`,
     answer: '校验结论 · the verdict',
   },
   popsTradeReport: {

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client'
 import type { BatchListener } from '../../services/group-commit.ts'
@@ -14,7 +14,10 @@ export interface AuditWriterMetrics {
   onBatch(listener: BatchListener): () => void
 }
 
-/** Prometheus metrics at /metrics. Serve it on an internal network only: it is not authenticated. */
+/**
+ * Prometheus metrics, collected here and served by `metricsApp` on a listener of its own (METRICS_PORT on
+ * METRICS_HOST, loopback by default): they are not authenticated, and the API's port is published.
+ */
 export const metrics = fp(async (app: FastifyInstance, opts: { audit: AuditWriterMetrics }) => {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
@@ -69,9 +72,15 @@ export const metrics = fp(async (app: FastifyInstance, opts: { audit: AuditWrite
       reply.elapsedTime / 1000,
     )
   })
+})
 
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+/** The metrics listener's application: GET /metrics and nothing else (any other path is 404). */
+export async function metricsApp(registry: Registry): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false })
+  app.get('/metrics', async (_request, reply) => {
     reply.type(registry.contentType)
     return registry.metrics()
   })
-})
+  await app.ready()
+  return app
+}
