@@ -16,7 +16,7 @@ import { reviewRoutes } from './http/routes/reviews.ts'
 import { screeningRoutes } from './http/routes/screenings.ts'
 import type { App } from './http/types.ts'
 import { serializerCompiler, validatorCompiler } from './http/validation.ts'
-import { genReqId, loggerOptions } from './logger.ts'
+import { clientRequestIdOf, genReqId, loggerOptions } from './logger.ts'
 import type { Services } from './services/index.ts'
 
 export interface AppOptions {
@@ -62,8 +62,17 @@ export async function buildApp({
 
   app.decorate('longReads', new LongReads(config.EXPORT_CONCURRENCY, config.EXPORT_MIN_BYTES_PER_SECOND))
   const state = { draining: false }
+  app.decorateRequest('clientRequestId', null)
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
+    const clientRequestId = clientRequestIdOf(request.raw)
+    if (clientRequestId) {
+      request.clientRequestId = clientRequestId
+      // Both ids on every log line of the request: the caller finds its own, support the server's.
+      // (the reply's logger writes "request completed": it was made from the request's before this hook)
+      request.log = request.log.child({ clientRequestId })
+      reply.log = request.log
+    }
   })
 
   // Security first: its headers and per-IP limit apply to every answer, the refusals below included.

@@ -55,8 +55,17 @@ export function loggerOptions(config: Pick<Config, 'LOG_LEVEL'>): FastifyServerO
 
 const INBOUND_ID = /^[A-Za-z0-9._:-]{8,64}$/
 
-/** Keeps a caller's well-formed X-Request-Id for correlation; otherwise a fresh UUID. */
-export function genReqId(req: IncomingMessage): string {
+/**
+ * The request's id: always this server's own UUID (logs, problems, X-Request-Id, the audit `requestId`). A
+ * caller's X-Request-Id is kept apart (`clientRequestIdOf`): it used to become the id, so a caller chose
+ * the audit trail's request ids, the same one for many requests if it liked.
+ */
+export function genReqId(_req: IncomingMessage): string {
+  return randomUUID()
+}
+
+/** A caller's well-formed X-Request-Id, kept for correlation as `clientRequestId`; otherwise null. */
+export function clientRequestIdOf(req: IncomingMessage): string | null {
   const inbound = req.headers['x-request-id']
-  return typeof inbound === 'string' && INBOUND_ID.test(inbound) ? inbound : randomUUID()
+  return typeof inbound === 'string' && INBOUND_ID.test(inbound) ? inbound : null
 }

@@ -57,6 +57,20 @@ export function hashEventWithPayload(body: AuditEventBody, canonicalPayload: str
   return `sha256:${crypto.hash('sha256', body.prevHash + canonical, 'hex')}`
 }
 
+/**
+ * An event's payload with the caller's own X-Request-Id, when it sent one, as `clientRequestId`. The event's
+ * `requestId` is the id this server gave the request (before, a caller's well-formed X-Request-Id became
+ * it, so a caller chose what the audit trail called its request). Events written before keep their
+ * `requestId` as it was and have no `clientRequestId`: the payload is hashed as a whole, so an added
+ * member changes no old event's hash.
+ */
+export function withClientRequestId<T extends object>(
+  payload: T,
+  clientRequestId: string | null | undefined,
+): T & { clientRequestId?: string } {
+  return clientRequestId ? { ...payload, clientRequestId } : payload
+}
+
 /** The last event of the chain, which the next one links to. */
 export interface ChainTail {
   sequence: number

@@ -14,3 +14,10 @@ export type App = FastifyInstance<
   FastifyBaseLogger,
   ZodTypeProvider
 >
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The caller's well-formed X-Request-Id, if it sent one; `request.id` is always this server's own. */
+    clientRequestId: string | null
+  }
+}

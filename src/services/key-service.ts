@@ -2,6 +2,7 @@ import crypto, { randomBytes } from 'node:crypto'
 import { desc, eq, sql } from 'drizzle-orm'
 import { LRUCache } from 'lru-cache'
 import { uuidv7 } from 'uuidv7'
+import { withClientRequestId } from '../core/audit-chain.ts'
 import type { Db } from '../db/client.ts'
 import { apiKeys } from '../db/schema.ts'
 import type { Principal, Role } from './actor.ts'
@@ -76,6 +77,7 @@ export class KeyService {
     requestId: string | null = null,
     /** A secret made beforehand (the bootstrap key is written to its file before it exists). */
     secret = newSecret(),
+    clientRequestId: string | null = null,
   ): Promise<{ key: KeySummary; secret: string }> {
     const id = uuidv7()
     const key = await this.db.transaction(async (tx) => {
@@ -91,7 +93,7 @@ export class KeyService {
             actor,
             subject: { keyId: id },
             requestId,
-            payload: { name, role, prefix: row!.prefix },
+            payload: withClientRequestId({ name, role, prefix: row!.prefix }, clientRequestId),
           },
         ],
         this.signer,
@@ -111,7 +113,12 @@ export class KeyService {
     return rows.map(summarize)
   }
 
-  async revoke(id: string, actor: Principal, requestId: string | null = null): Promise<KeySummary> {
+  async revoke(
+    id: string,
+    actor: Principal,
+    requestId: string | null = null,
+    clientRequestId: string | null = null,
+  ): Promise<KeySummary> {
     const key = await this.db.transaction(async (tx) => {
       const [existing] = await tx.select().from(apiKeys).where(eq(apiKeys.id, id))
       if (!existing) throw notFound(`API key ${id}`)
@@ -131,7 +138,7 @@ export class KeyService {
             actor,
             subject: { keyId: id },
             requestId,
-            payload: { name: row!.name, role: row!.role },
+            payload: withClientRequestId({ name: row!.name, role: row!.role }, clientRequestId),
           },
         ],
         this.signer,

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { desc, eq } from 'drizzle-orm'
-import type { AuditActor, UnsealedEvent } from '../core/audit-chain.ts'
+import { type AuditActor, type UnsealedEvent, withClientRequestId } from '../core/audit-chain.ts'
 import { canonicalJson } from '../core/canonical-json.ts'
 import { type RegistryDocument, RegistryDocumentSchema } from '../core/registry-document.ts'
 import { buildSnapshot, type RegistrySnapshot } from '../core/snapshot.ts'
@@ -189,7 +189,12 @@ export class RegistryService {
     return row
   }
 
-  async import(input: unknown, actor: AuditActor, requestId: string | null): Promise<VersionSummary> {
+  async import(
+    input: unknown,
+    actor: AuditActor,
+    requestId: string | null,
+    clientRequestId: string | null = null,
+  ): Promise<VersionSummary> {
     const document = parseRegistryDocument(input)
     const hash = documentHash(document)
     return this.db.transaction(async (tx) => {
@@ -211,7 +216,7 @@ export class RegistryService {
             subject: { registryVersion: document.version },
             registryVersion: document.version,
             requestId,
-            payload: { hash, groups: document.groups.length },
+            payload: withClientRequestId({ hash, groups: document.groups.length }, clientRequestId),
           },
         ],
         this.signer,
@@ -220,7 +225,12 @@ export class RegistryService {
     })
   }
 
-  async activate(version: string, actor: AuditActor, requestId: string | null): Promise<VersionSummary> {
+  async activate(
+    version: string,
+    actor: AuditActor,
+    requestId: string | null,
+    clientRequestId: string | null = null,
+  ): Promise<VersionSummary> {
     const summary = await this.db.transaction(async (tx) => {
       await lockChain(tx)
       const [target] = await tx.select().from(registryVersions).where(eq(registryVersions.version, version))
@@ -245,7 +255,10 @@ export class RegistryService {
             subject: { registryVersion: version },
             registryVersion: version,
             requestId,
-            payload: { hash: target.contentHash, previous: previous?.version ?? null },
+            payload: withClientRequestId(
+              { hash: target.contentHash, previous: previous?.version ?? null },
+              clientRequestId,
+            ),
           },
         ],
         this.signer,

@@ -1,4 +1,5 @@
 import { and, asc, eq, gt, gte, lt } from 'drizzle-orm'
+import { withClientRequestId } from '../core/audit-chain.ts'
 import type { Db, Tx } from '../db/client.ts'
 import { auditEvents, reviewCases, screenings } from '../db/schema.ts'
 import type { Principal } from './actor.ts'
@@ -125,6 +126,7 @@ export class ReviewService {
     resolution: { outcome: 'ALLOW' | 'BLOCK'; reasonCode: ReviewReasonCode; note: string },
     actor: Principal,
     requestId: string,
+    clientRequestId: string | null = null,
   ): Promise<ReviewCase> {
     return this.db.transaction(async (tx) => {
       const [row] = await tx.select().from(reviewCases).where(eq(reviewCases.id, id)).for('update')
@@ -143,7 +145,7 @@ export class ReviewService {
             subject: { reviewId: id, screeningId: row.screeningId, declarationId: row.declarationId },
             decision: resolution.outcome,
             requestId,
-            payload: resolution,
+            payload: withClientRequestId(resolution, clientRequestId),
           },
         ],
         this.signer,

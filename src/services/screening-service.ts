@@ -2,6 +2,7 @@ import crypto from 'node:crypto'
 import { and, desc, eq, gte, lt, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import { answerLinesJson } from '../core/answer-json.ts'
+import { withClientRequestId } from '../core/audit-chain.ts'
 import { canonicalJson, canonicalMembers, canonicalObject } from '../core/canonical-json.ts'
 import type { Checkpoint } from '../core/checkpoint.ts'
 import type { ReceivedMessage } from '../core/dec-message.ts'
@@ -94,6 +95,8 @@ interface ScreenInput {
   request: ScreeningRequest
   actor: Principal
   requestId: string
+  /** The caller's own X-Request-Id, recorded in the payload (see withClientRequestId). */
+  clientRequestId?: string | null | undefined
   idempotencyKey?: string | undefined
   rescreenOf?: string | undefined
   asOf?: string | undefined
@@ -286,15 +289,19 @@ export class ScreeningService {
         decision: p.response.decision,
         registryVersion: p.response.registry.version,
         requestId: p.input.requestId,
-        payload: {
-          request: p.input.request,
-          ...(message ? { message } : {}),
-          response: p.response,
-        } satisfies ScreeningPayload,
+        payload: withClientRequestId(
+          {
+            request: p.input.request,
+            ...(message ? { message } : {}),
+            response: p.response,
+          } satisfies ScreeningPayload,
+          p.input.clientRequestId,
+        ),
         canonicalPayload: canonicalObject({
           request: p.canonicalRequest,
           ...(message ? { message: canonicalJson(message) } : {}),
           response: p.canonicalResponse,
+          ...(p.input.clientRequestId ? { clientRequestId: canonicalJson(p.input.clientRequestId) } : {}),
         }),
       },
       stage: stageScreenings,
@@ -372,7 +379,12 @@ export class ScreeningService {
   }
 
   /** Screens a stored declaration again, on the active registry and the same as-of date. */
-  async rescreen(id: string, actor: Principal, requestId: string): Promise<ScreeningAnswer> {
+  async rescreen(
+    id: string,
+    actor: Principal,
+    requestId: string,
+    clientRequestId: string | null = null,
+  ): Promise<ScreeningAnswer> {
     const [row] = await this.db
       .select({ payload: auditEvents.payload, asOf: screenings.asOf })
       .from(screenings)
@@ -387,6 +399,7 @@ export class ScreeningService {
       request: stored.request,
       actor,
       requestId,
+      clientRequestId,
       rescreenOf: id,
       asOf: row.asOf,
       decMessage: extracted.length > 0 && extracted.every((e) => e !== undefined) ? { extracted } : undefined,
@@ -427,6 +440,8 @@ export interface ScreeningPayload {
   request: ScreeningRequest
   message?: ReceivedMessage
   response: Omit<ScreeningResponse, 'audit'>
+  /** The caller's X-Request-Id (screenings since issue 22; see withClientRequestId). */
+  clientRequestId?: string
 }
 
 /** Joins a screening to the audit event that holds its request and answer. */

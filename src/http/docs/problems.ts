@@ -82,7 +82,7 @@ export const NOT_READY_PROBLEM = {
 export const HEADERS: Record<string, OpenAPIV3_1.HeaderObject> = {
   'X-Request-Id': {
     description:
-      '本次请求的 id，与问题详情中的 `requestId` 相同 · the request id (also `requestId` in problems)',
+      '服务端为本次请求生成的 id，与问题详情和审计事件中的 `requestId` 相同；调用方自带的 `X-Request-Id` 不会被沿用，而是作为 `clientRequestId` 记入审计事件和日志 · the id this server gave the request (also `requestId` in problems and audit events); a caller’s own X-Request-Id is not taken over but kept as `clientRequestId` in the audit payload and the logs',
     schema: { type: 'string' },
     example: 'd2bd687e-999d-40fe-90d6-0b24fd2c846d',
   },

@@ -50,6 +50,8 @@ export async function keyRoutes(app: App, { keys }: Services) {
         request.body.name,
         principalOf(request),
         String(request.id),
+        undefined,
+        request.clientRequestId,
       )
       reply.header('cache-control', 'no-store')
       return reply.code(201).send({ ...key, secret })
@@ -68,6 +70,7 @@ export async function keyRoutes(app: App, { keys }: Services) {
         response: { 200: Key, ...problemResponses },
       },
     },
-    async (request) => keys.revoke(request.params.id, principalOf(request), String(request.id)),
+    async (request) =>
+      keys.revoke(request.params.id, principalOf(request), String(request.id), request.clientRequestId),
   )
 }

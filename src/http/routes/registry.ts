@@ -202,7 +202,12 @@ export async function registryRoutes(app: App, { registry, nomenclature, impact 
       },
     },
     async (request, reply) => {
-      const summary = await registry.import(request.body, principalOf(request), String(request.id))
+      const summary = await registry.import(
+        request.body,
+        principalOf(request),
+        String(request.id),
+        request.clientRequestId,
+      )
       return reply.code(201).send(summary)
     },
   )
@@ -221,7 +226,13 @@ export async function registryRoutes(app: App, { registry, nomenclature, impact 
         response: { 200: VersionSummary, ...problemResponses },
       },
     },
-    async (request) => registry.activate(request.params.version, principalOf(request), String(request.id)),
+    async (request) =>
+      registry.activate(
+        request.params.version,
+        principalOf(request),
+        String(request.id),
+        request.clientRequestId,
+      ),
   )
 
   app.get(

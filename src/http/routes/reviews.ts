@@ -111,6 +111,12 @@ export async function reviewRoutes(app: App, { reviews }: Services) {
       },
     },
     async (request) =>
-      reviews.resolve(request.params.id, request.body, principalOf(request), String(request.id)),
+      reviews.resolve(
+        request.params.id,
+        request.body,
+        principalOf(request),
+        String(request.id),
+        request.clientRequestId,
+      ),
   )
 }

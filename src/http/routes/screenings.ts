@@ -143,6 +143,7 @@ async function createScreeningRoute(app: App, { screenings }: Services) {
         request: dec ? dec.request : request.body,
         actor: principalOf(request),
         requestId: String(request.id),
+        clientRequestId: request.clientRequestId,
         idempotencyKey: request.headers['idempotency-key'],
         decMessage: dec ? { message: dec.message, extracted: dec.extracted } : undefined,
       })
@@ -227,7 +228,14 @@ async function otherScreeningRoutes(app: App, { screenings }: Services) {
     async (request, reply) =>
       sendJsonText(
         reply,
-        (await screenings.rescreen(request.params.id, principalOf(request), String(request.id))).body,
+        (
+          await screenings.rescreen(
+            request.params.id,
+            principalOf(request),
+            String(request.id),
+            request.clientRequestId,
+          )
+        ).body,
       ),
   )
 }
