@@ -4,8 +4,9 @@
  * on PostgreSQL (DATABASE_URL; a fresh database, dropped afterwards). A server process answers; the figures
  * are time to the last byte and the server's peak RSS (VmHWM), read from /proc.
  */
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { get, type IncomingMessage } from 'node:http'
+import { cpus, loadavg } from 'node:os'
 import { sql } from 'drizzle-orm'
 import { fillScreenedLines } from '../scripts/fill-screened-lines.ts'
 import { createKeys, freePort, scratchStore, startServer } from '../scripts/server-process.ts'
@@ -19,6 +20,20 @@ if (!process.env.DATABASE_URL) {
   console.error('bench:reports runs on PostgreSQL: set DATABASE_URL')
   process.exit(1)
 }
+
+/** The machine's load average (1, 5, 15 min) and CPUs: figures on a shared machine mean little without it. */
+const load = () =>
+  `load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' / ')}`
+/** The goals of issues 17 and 23, printed beside each figure. */
+const GOALS = {
+  json: '< 2 s',
+  html: '< 3 s',
+  csv: 'no goal',
+  logCsv: '≥ 50,000 rows/s, RSS < 200 MB',
+  logXlsx: '≥ 10,000 rows/s, RSS < 200 MB',
+} as const
 
 const peakRssMiB = (pid: number) =>
   Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024
@@ -64,8 +79,9 @@ try {
   const fillSeconds = (performance.now() - started) / 1000
   if (n === 0) await database.db.execute(sql`vacuum analyze`)
   await database.close()
+  console.log(`\n${cpus()[0]?.model ?? 'CPU'} × ${cpus().length}; ${load()}`)
   console.log(
-    `\nreports on PostgreSQL: ${fmt(filled.lines)} screened lines (year 2025)${n > 0 ? ', kept from an earlier run' : ` in ${fmt(filled.screenings)} screenings, filled in ${fillSeconds.toFixed(0)} s`}`,
+    `reports on PostgreSQL: ${fmt(filled.lines)} screened lines (year 2025)${n > 0 ? ', kept from an earlier run' : ` in ${fmt(filled.screenings)} screenings, filled in ${fillSeconds.toFixed(0)} s`}`,
   )
   const { auditor } = await createKeys(store.env, ['auditor'])
   const server = await startServer({ ...store.env, LOG_LEVEL: 'warn' }, await freePort())
@@ -83,11 +99,13 @@ try {
       }
       const sorted = [...times].sort((a, b) => a - b)
       console.log(
-        `  pops-trade yearly ${format}: ${times.map((t) => t.toFixed(2)).join(', ')} s (median ${sorted[1]!.toFixed(2)} s), ${fmt(bytes / 1024)} KiB; server peak RSS so far ${fmt(peakRssMiB(pid))} MiB`,
+        `  pops-trade yearly ${format}: ${times.map((t) => t.toFixed(2)).join(', ')} s (median ${sorted[1]!.toFixed(2)} s; goal ${GOALS[format]}), ${fmt(bytes / 1024)} KiB; server peak RSS so far ${fmt(peakRssMiB(pid))} MiB; ${load()}`,
       )
     }
     for (const format of ['csv', 'xlsx'] as const) {
       const before = rssMiB(pid)
+      // The export's own peak: reset the peak RSS to the current RSS (Linux: `5` in clear_refs).
+      writeFileSync(`/proc/${pid}/clear_refs`, '5')
       started = performance.now()
       const r = await download(
         `${server.baseUrl}/v1/reports/decision-log?${year}&format=${format}`,
@@ -99,7 +117,7 @@ try {
       }
       const rows = format === 'csv' ? r.lines - 1 : filled.lines
       console.log(
-        `  decision-log yearly ${format}: ${fmt(rows)} rows, ${fmt(r.bytes / 1024 / 1024)} MiB in ${r.seconds.toFixed(1)} s = ${fmt(rows / r.seconds)} rows/s; server RSS ${fmt(before)} MiB before, peak so far ${fmt(peakRssMiB(pid))} MiB`,
+        `  decision-log yearly ${format}: ${fmt(rows)} rows, ${fmt(r.bytes / 1024 / 1024)} MiB in ${r.seconds.toFixed(1)} s = ${fmt(rows / r.seconds)} rows/s (goal ${GOALS[format === 'csv' ? 'logCsv' : 'logXlsx']}); server RSS ${fmt(before)} MiB before, peak during the export ${fmt(peakRssMiB(pid))} MiB; ${load()}`,
       )
     }
   } finally {

@@ -159,7 +159,8 @@ export const auditSigningKeys = pgTable('audit_signing_keys', {
  * One row per screened line: the facts the trade report and the decision log read, so neither parses
  * audit payloads. Written in the same statement as its screening and audit event; migration 0004
  * back-filled it from the payloads of screenings stored before it existed. Derived data: the audit
- * event stays the record.
+ * event stays the record. Migration 0010 adds `screening_lines_groups_idx`, a partial covering index of the
+ * lines that met a group, for the trade report (hand-written: drizzle-kit cannot declare INCLUDE).
  */
 export const screeningLines = pgTable(
   'screening_lines',

@@ -98,12 +98,20 @@ export const shanghaiTime = (ms: number) =>
 
 const CSV_ROWS_PER_CHUNK = 50
 
-/** The log as CSV: BOM and header once, then rows in chunks of about 20 KB (see the audit export). */
+/** The CSV's BOM and header row. */
+export const decisionLogCsvHeader = () =>
+  stringify([DECISION_LOG_COLUMNS.map((c) => c.header)], { bom: true })
+
+/**
+ * The log as CSV: BOM and header once, then rows in chunks of about 20 KB (see the audit export). On
+ * PostgreSQL the rows come from `decisionLogCsvCopy` instead (services/decision-log.ts), which writes
+ * the same cells; this is PGlite's path.
+ */
 export async function* decisionLogCsv(
   pages: AsyncIterable<DecisionLogRow[]>,
   labels: Labels,
 ): AsyncGenerator<string> {
-  yield stringify([DECISION_LOG_COLUMNS.map((c) => c.header)], { bom: true })
+  yield decisionLogCsvHeader()
   const asCsv = (cells: Cell[]) =>
     cells.map((v, i) =>
       v === null ? '' : DECISION_LOG_COLUMNS[i]!.kind === 'time' ? shanghaiTime(v as number) : v,
@@ -138,24 +146,26 @@ export function decisionLogXlsx(
     stream: out,
     useStyles: true,
     useSharedStrings: false,
+    zip: { zlib: { level: 1 } },
   })
   workbook.creator = 'popscreen'
   workbook.created = context.exportedAt
   const sheet = workbook.addWorksheet('决策日志 decision log', {
     views: [{ state: 'frozen', ySplit: 1 }],
   })
-  sheet.columns = DECISION_LOG_COLUMNS.map((c, i) => ({
-    key: String(i),
-    width: c.width,
-    style:
-      c.kind === 'time'
-        ? { numFmt: 'yyyy-mm-dd hh:mm:ss' }
-        : c.kind === 'text'
-          ? { numFmt: '@' }
-          : c.kind === 'number'
-            ? { numFmt: '0.###' }
-            : {},
-  }))
+  // One style object per column, given to every cell of the column: exceljs finds a style it has seen by
+  // object identity, and otherwise renders each cell's style to XML to look it up (half its time per
+  // row, with the fresh style object every cell gets from its column).
+  const styles: Partial<ExcelJS.Style>[] = DECISION_LOG_COLUMNS.map((c) =>
+    c.kind === 'time'
+      ? { numFmt: 'yyyy-mm-dd hh:mm:ss' }
+      : c.kind === 'text'
+        ? { numFmt: '@' }
+        : c.kind === 'number'
+          ? { numFmt: '0.###' }
+          : {},
+  )
+  sheet.columns = DECISION_LOG_COLUMNS.map((c, i) => ({ key: String(i), width: c.width, style: styles[i]! }))
   sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: DECISION_LOG_COLUMNS.length } }
   sheet.getRow(1).values = DECISION_LOG_COLUMNS.map((c) => c.header)
   sheet.getRow(1).font = { bold: true }
@@ -173,7 +183,9 @@ export function decisionLogXlsx(
         const cells = decisionLogCells(r, labels).map((v, i) =>
           v !== null && DECISION_LOG_COLUMNS[i]!.kind === 'time' ? new Date((v as number) + SHANGHAI_MS) : v,
         )
-        sheet.addRow(cells).commit()
+        const row = sheet.addRow(cells)
+        for (let c = 0; c < styles.length; c++) row.getCell(c + 1).style = styles[c]!
+        row.commit()
         rows++
       }
       // The zip writer buffers whatever it is given: hold the next page until the client took this one.

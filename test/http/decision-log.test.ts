@@ -30,7 +30,9 @@ beforeAll(async () => {
       hsCode: '2909300000',
       casNumbers: ['0001163-19-5'],
       description: '十溴二苯醚 阻燃剂 Deca-BDE',
-      quantity: { value: 10 + i, unit: '035' },
+      // The last two: a decimal and a quantity JavaScript writes with an exponent (the CSV must agree
+      // with the XLSX cell read back, whoever writes it).
+      quantity: { value: i === 98 ? 12.345 : i === 99 ? 0.0000001 : 10 + i, unit: '035' },
     })),
   })
   reviewed = await screen({

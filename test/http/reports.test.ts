@@ -123,6 +123,47 @@ describe('GET /v1/reports/pops-trade counts', () => {
     expect((await json('from=2025-04-01&to=2025-04-30&direction=import')).totals.lines).toBe(0)
   })
 
+  it('counts a declaration once per group and once per HS code, whatever the number of its lines', async () => {
+    at('2025-08-10T02:00:00Z')
+    await screen({
+      declaration: { id: 'MANY-1', direction: 'import', tradeCountry: 'DE', customsOffice: '7203' },
+      lines: [
+        line(1, { quantity: { value: 1, unit: 'kg' } }),
+        { lineNo: 2, hsCode: '3926909090' },
+        line(3, { quantity: { value: 2, unit: 'kg' } }),
+        {
+          lineNo: 4,
+          hsCode: '3824999990',
+          casNumbers: ['87-86-5', '1163-19-5'],
+          quantity: { value: 4, unit: 'kg' },
+        },
+        { lineNo: 5, hsCode: '3824999990', casNumbers: ['1163-19-5'] },
+      ],
+    })
+    await screen({
+      declaration: { id: 'MANY-2', direction: 'import', tradeCountry: 'DE', customsOffice: '7203' },
+      lines: [{ lineNo: 1, hsCode: '3824999990', casNumbers: ['1163-19-5'] }],
+    })
+    const r = await json('from=2025-08-01&to=2025-08-31')
+    const pcp = group(r, 'pcp')
+    expect(pcp).toMatchObject({ declarations: 1, lines: 3, kilograms: 7 })
+    expect(group(r, 'decabde')).toMatchObject({ declarations: 2, lines: 3, kilograms: 4 })
+    expect(r.totals).toMatchObject({ declarations: 2, lines: 5, kilograms: 7 })
+    const imports = r.totals.directions[0]
+    expect(imports.byMonth).toEqual([
+      expect.objectContaining({ month: '2025-08', declarations: 2, lines: 5 }),
+    ])
+    expect(imports.byTradeCountry).toEqual([expect.objectContaining({ tradeCountry: 'DE', declarations: 2 })])
+    expect(imports.byHsCode).toEqual([
+      expect.objectContaining({ hsCode: '3824999990', declarations: 2, lines: 3 }),
+      expect.objectContaining({ hsCode: '2908110000', declarations: 1, lines: 2 }),
+    ])
+    expect(pcp.directions[0]!.byHsCode).toEqual([
+      expect.objectContaining({ hsCode: '2908110000', declarations: 1, lines: 2, kilograms: 3 }),
+      expect.objectContaining({ hsCode: '3824999990', declarations: 1, lines: 1, kilograms: 4 }),
+    ])
+  })
+
   it('moves reviewed lines from REVIEW to the officer’s outcome; open cases stay REVIEW', async () => {
     at('2025-05-10T02:00:00Z')
     const review = (id: string, withBlockLine = true) =>

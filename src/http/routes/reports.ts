@@ -2,11 +2,12 @@ import { z } from 'zod'
 import {
   DECISION_LOG_COLUMNS,
   decisionLogCsv,
+  decisionLogCsvHeader,
   decisionLogXlsx,
   type Labels,
 } from '../../reports/decision-log.ts'
 import { POPS_TRADE_HTML_CSP, popsTradeCsv, popsTradeHtml } from '../../reports/pops-trade-render.ts'
-import { decisionLogPages, groupNamesByVersion } from '../../services/decision-log.ts'
+import { decisionLogCsvCopy, decisionLogPages, groupNamesByVersion } from '../../services/decision-log.ts'
 import type { Services } from '../../services/index.ts'
 import { todayInShanghai } from '../../services/screening-service.ts'
 import { problemResponses } from '../schemas/common.ts'
@@ -124,16 +125,31 @@ export async function reportRoutes(app: App, { tradeReport, database, nomenclatu
       const from = rest.from ?? `${today.slice(0, 8)}01`
       const to = rest.to ?? [from, today].sort()[1]!
       const filter = { ...rest, from, to }
-      const names = await groupNamesByVersion(database.db)
-      const labels: Labels = {
-        hsText: (code) => nomenclature.describe(code)?.description ?? null,
-        groupNames: (version, id) => names.get(version)?.get(id),
-      }
-      const pages = decisionLogPages(database.db, filter)
+      // An export like the audit chain's: a slot of the long reads and their own connections.
+      app.longReads.hold(reply)
+      const db = database.exportDb
+      const names = await groupNamesByVersion(db)
       reply.header(
         'content-disposition',
         `attachment; filename="popscreen-decision-log-${from}-${to}.${format}"`,
       )
+      if (format === 'csv' && database.copyOut) {
+        const statements = await decisionLogCsvCopy(db, filter, {
+          hsText: (code) => nomenclature.describe(code)?.description ?? null,
+          groupNames: names,
+        })
+        const rows = database.copyOut(statements)
+        const body = async function* () {
+          yield decisionLogCsvHeader()
+          yield* rows
+        }
+        return streamBody(request, reply, 'text/csv; charset=utf-8', body())
+      }
+      const labels: Labels = {
+        hsText: (code) => nomenclature.describe(code)?.description ?? null,
+        groupNames: (version, id) => names.get(version)?.get(id),
+      }
+      const pages = decisionLogPages(db, filter)
       if (format === 'xlsx')
         return streamBody(
           request,
