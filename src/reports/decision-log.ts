@@ -130,6 +130,34 @@ export interface ExportContext {
   exportedAt: Date
 }
 
+/** How far the sheet's XML may run ahead of its compression before the next page waits. */
+const XLSX_BACKLOG_BYTES = 4 << 20
+
+/**
+ * Bytes of sheet XML exceljs has produced that the zip's compression has not taken yet. exceljs's batch
+ * StreamBuf keeps chunks until the zip pipes it, then writes to the zip's entry stream without waiting for
+ * it: both are internals of exceljs 4 (`_stream`, its `buffers` and `pipes`), read here because no public
+ * API says how far behind the zip is.
+ */
+function sheetBacklog(sheet: ExcelJS.Worksheet): number {
+  const stream = (
+    sheet as unknown as {
+      _stream?: {
+        buffers?: { length: number }[]
+        pipes?: { _writableState?: { length: number }; _readableState?: { length: number } }[]
+      }
+    }
+  )._stream
+  if (!stream) return 0
+  let bytes = 0
+  for (const b of stream.buffers ?? []) bytes += b.length
+  // archiver pipes each entry through a PassThrough of its own (readable-stream's, whose states have no
+  // public length getters), read once compression gets to it.
+  for (const p of stream.pipes ?? [])
+    bytes += (p._writableState?.length ?? 0) + (p._readableState?.length ?? 0)
+  return bytes
+}
+
 /**
  * The log as XLSX through exceljs's streaming writer: rows are committed as they come and zipped on the
  * fly. Sheet 1 has a frozen, filterable header row, column widths, times as Excel dates (Asia/Shanghai
@@ -188,8 +216,13 @@ export function decisionLogXlsx(
         row.commit()
         rows++
       }
-      // The zip writer buffers whatever it is given: hold the next page until the client took this one.
-      while (out.readableLength > out.readableHighWaterMark && !out.destroyed)
+      // Hold the next page until the deflate took this one and the client took what it made: neither
+      // exceljs's sheet stream nor the zip waits for the other, so whatever is ahead is held in memory
+      // (a year of rows had the server at ~600 MiB when only the client side was waited for).
+      while (
+        (sheetBacklog(sheet) > XLSX_BACKLOG_BYTES || out.readableLength > out.readableHighWaterMark) &&
+        !out.destroyed
+      )
         await new Promise((resolve) => setTimeout(resolve, 2))
       if (out.destroyed) return // the client went away; leaving the loop closes the page reader
       await nextTurn() // other requests get a turn between pages
