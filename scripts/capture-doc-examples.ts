@@ -43,7 +43,11 @@ async function call({ method = 'GET', url, role = 'admin', body, headers = {} }:
       ...(role ? { authorization: `Bearer ${secrets.get(role)}` } : {}),
       ...headers,
     },
-    ...(body === undefined ? {} : typeof body === 'string' ? { body } : { payload: body as object }),
+    ...(body === undefined
+      ? {}
+      : typeof body === 'string' || Buffer.isBuffer(body)
+        ? { body }
+        : { payload: body as object }),
   })
   const type = String(res.headers['content-type'] ?? '')
   return { status: res.statusCode, body: /^application\/(problem\+)?json/.test(type) ? res.json() : res.body }
@@ -71,9 +75,12 @@ const answer = (operationId: string, name: string, value: unknown) => {
   operations[operationId] ??= {}
   operations[operationId][name] = value
 }
+/** A refusal an operation gave; a second one of the same status is named by its code. */
 const refusal = (operationId: string, status: number, value: unknown) => {
   problems[operationId] ??= {}
-  problems[operationId][String(status)] = value
+  const key =
+    String(status) in problems[operationId] ? `${status}-${(value as { code: string }).code}` : status
+  problems[operationId][key] = value
 }
 
 // Screen every request example as an officer would.
@@ -143,6 +150,34 @@ refusal(
     422,
   ),
 )
+// ALLOW asked for a screening whose BLOCK lines stand: one BLOCK line beside one REVIEW line.
+const blockAndReview = structuredClone(SCREENING_REQUEST_EXAMPLES['block-decabde-import']!.value)
+const reviewLine = structuredClone(
+  SCREENING_REQUEST_EXAMPLES['review-hcbd-reference-standard-for-lab']!.value.lines[0]!,
+)
+blockAndReview.lines = [blockAndReview.lines[0]!, { ...reviewLine, lineNo: 2 }]
+const mixed = (await ok({
+  method: 'POST',
+  url: '/v1/screenings',
+  role: 'officer',
+  body: blockAndReview,
+})) as {
+  screeningId: string
+}
+const mixedCase = (
+  (await ok({ url: '/v1/reviews?status=open&limit=500', role: 'officer' })) as {
+    items: { id: string; screeningId: string }[]
+  }
+).items.find((c) => c.screeningId === mixed.screeningId)
+if (!mixedCase) throw new Error('the BLOCK and REVIEW declaration opened no review case')
+refusal(
+  'resolveReview',
+  409,
+  await problem(
+    { method: 'POST', url: `/v1/reviews/${mixedCase.id}/resolve`, role: 'officer', body: resolution },
+    409,
+  ),
+)
 refusal(
   'getReview',
   404,
@@ -172,6 +207,58 @@ refusal(
   'createScreening',
   422,
   await problem({ method: 'POST', url: '/v1/screenings', role: 'officer', body: badLine }, 422),
+)
+const idempotencyKey = { 'idempotency-key': 'doc-example-0001' }
+const allowEveryday = SCREENING_REQUEST_EXAMPLES['allow-everyday-import']!.value
+await ok({
+  method: 'POST',
+  url: '/v1/screenings',
+  role: 'officer',
+  body: allowEveryday,
+  headers: idempotencyKey,
+})
+refusal(
+  'createScreening',
+  422,
+  await problem(
+    {
+      method: 'POST',
+      url: '/v1/screenings',
+      role: 'officer',
+      body: { ...allowEveryday, declaration: { ...allowEveryday.declaration, id: 'ANOTHER-DECLARATION' } },
+      headers: idempotencyKey,
+    },
+    422,
+  ),
+)
+refusal(
+  'createScreening',
+  400,
+  await problem(
+    {
+      method: 'POST',
+      url: '/v1/screenings',
+      role: 'officer',
+      body: '<?xml version="1.0" encoding="UTF-8"?><DecMessage><DecHead>',
+      headers: { 'content-type': 'application/xml' },
+    },
+    400,
+  ),
+)
+refusal(
+  'createScreening',
+  400,
+  await problem(
+    {
+      method: 'POST',
+      url: '/v1/screenings',
+      role: 'officer',
+      // {"你":1} in GBK.
+      body: Buffer.from([0x7b, 0x22, 0xc4, 0xe3, 0x22, 0x3a, 0x31, 0x7d]),
+      headers: { 'content-type': 'application/json' },
+    },
+    400,
+  ),
 )
 
 // Look-ups.

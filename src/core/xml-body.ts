@@ -8,7 +8,8 @@ import iconv from 'iconv-lite'
  */
 export interface XmlRefusal {
   status: 400 | 415 | 422
-  code: string
+  /** One of the problem codes of src/services/problem-codes.ts (core does not import it). */
+  code: 'XML_MALFORMED' | 'XML_DTD_FORBIDDEN' | 'UNSUPPORTED_MEDIA_TYPE' | 'VALIDATION_FAILED'
   detail: string
 }
 

@@ -8,6 +8,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import pg from 'pg'
 import { projectFile } from '../project-files.ts'
+import { MarkingClient } from './connect-failure.ts'
 import { copyOut } from './copy-out.ts'
 import { type LockOwner, lockDataDir } from './data-dir-lock.ts'
 import { type ChannelHandlers, type Listener, listen } from './listener.ts'
@@ -95,6 +96,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       connectionString: options.databaseUrl,
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: 5_000,
+      // A refused connection is a database that cannot serve (503), whatever its SQLSTATE.
+      Client: MarkingClient,
     })
     // A client that loses its connection must not crash the process. The pool listens on idle clients
     // only; a checked-out client between two queries of a transaction needs its own listener. Its
@@ -109,6 +112,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       connectionString: options.databaseUrl,
       max: options.exportPoolSize ?? 4,
       connectionTimeoutMillis: 5_000,
+      Client: MarkingClient,
     })
     exportPool.on('error', (err) => options.onPoolError?.(err))
     exportPool.on('connect', (client) => client.on('error', (err) => options.onPoolError?.(err)))

@@ -1,16 +1,18 @@
 import type { FieldError } from '../core/validation-errors.ts'
+import { isConnectFailure } from '../db/connect-failure.ts'
+import type { ProblemCode } from './problem-codes.ts'
 
 /** An error with an HTTP meaning; the problem+json handler renders it. */
 export class AppError extends Error {
   readonly statusCode: number
-  readonly code: string
+  readonly code: ProblemCode
   readonly title: string
   readonly errors: FieldError[] | undefined
   readonly headers: Record<string, string> | undefined
 
   constructor(
     statusCode: number,
-    code: string,
+    code: ProblemCode,
     detail: string,
     options: {
       title?: string
@@ -61,6 +63,7 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     e;
     e = e.cause as typeof e
   ) {
+    if (isConnectFailure(e)) return true
     const code = typeof e.code === 'string' ? e.code : ''
     if (CONNECTION_CODES.has(code) || code.startsWith('08')) return true
     const message = typeof e.message === 'string' ? e.message : ''

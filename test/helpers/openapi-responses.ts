@@ -49,7 +49,9 @@ export interface CheckedResponse {
 /**
  * Why a response breaks its route's OpenAPI description, or null when it conforms or the document does not
  * describe the path (/docs, /metrics, a 404 for an unknown path) or the body is no JSON document (CSV,
- * NDJSON).
+ * NDJSON). A problem's `code` is checked too: each error response's schema enumerates the codes its
+ * operation can answer with that status (src/services/problem-codes.ts), so a code the operation does not
+ * declare fails the test that received it.
  */
 export function openApiViolation(r: CheckedResponse): string | null {
   const path = r.url.split('?')[0]!
@@ -75,9 +77,9 @@ export function openApiViolation(r: CheckedResponse): string | null {
         .reduce<unknown>((node, k) => (node as Record<string, unknown>)[k], document) as ResponseObject)
     : responses[key]!
   const content = response.content ?? {}
-  // Problem details are described under application/json; they are sent as application/problem+json.
-  const described =
-    mediaType in content ? mediaType : 'application/json' in content ? 'application/json' : null
+  // Exactly the media type sent: a problem described as application/json but sent as
+  // application/problem+json (or the reverse) is a broken promise to a generated client.
+  const described = mediaType in content ? mediaType : null
   if (!described) return `${what}: ${mediaType} not described (described: ${Object.keys(content).join(', ')})`
   const ref = `${DOCUMENT_ID}${at}${pointer('content', described, 'schema').slice(1)}`
   let validate = compiled.get(ref)

@@ -8,6 +8,8 @@ import {
   SCREENING_REQUEST_EXAMPLES,
 } from '../../src/http/docs/examples/screening-requests.ts'
 import { OPERATION_DOCS } from '../../src/http/docs/operations.ts'
+import { PROBLEM_CODE_NAMES, PROBLEM_CODES, type ProblemCode } from '../../src/services/problem-codes.ts'
+import { openApiViolation } from '../helpers/openapi-responses.ts'
 import { createTestApp, type TestApp } from '../helpers/test-app.ts'
 
 const doc = JSON.parse(readFileSync('openapi/openapi.json', 'utf8')) as OpenAPIV3_1.Document
@@ -33,12 +35,18 @@ function resolve<T>(value: unknown): T {
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020
 const ajv = addFormats(new Ajv2020({ strict: false, allErrors: true }))
 ajv.addSchema({ $id: 'openapi.json', components: doc.components })
+const compiled = new Map<string, ReturnType<typeof ajv.compile>>()
 /** Validates against a schema of the document, its component refs resolved within the document. */
 function validate(schema: unknown, value: unknown): string[] {
-  const rebased = JSON.parse(JSON.stringify(schema), (key, v) =>
-    key === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `openapi.json${v}` : v,
-  )
-  const check = ajv.compile(rebased)
+  const text = JSON.stringify(schema)
+  let check = compiled.get(text)
+  if (!check) {
+    const rebased = JSON.parse(text, (key, v) =>
+      key === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `openapi.json${v}` : v,
+    )
+    check = ajv.compile(rebased)
+    compiled.set(text, check)
+  }
   return check(value) ? [] : (check.errors ?? []).map((e) => `${e.instancePath} ${e.message}`)
 }
 
@@ -144,6 +152,91 @@ describe('the OpenAPI document for officers and client generators', () => {
         .filter(({ op }) => OPERATION_DOCS[op.operationId ?? '']?.conflict)
         .map(({ op }) => Object.keys(op.responses ?? {}).includes('409')),
     ).not.toContain(false)
+  })
+
+  it('types every problem: each error response enumerates its codes, declared where they arise', () => {
+    type Schema = { allOf?: Schema[]; properties?: Record<string, { enum?: string[] }>; $ref?: string }
+    const seen = new Set<string>()
+    for (const { path, method, op } of operations)
+      for (const [status, r] of Object.entries(op.responses ?? {})) {
+        if (status.startsWith('2')) continue
+        const at = `${method} ${path} ${status}`
+        const response = resolve<OpenAPIV3_1.ResponseObject>(r)
+        const schema = response.content?.['application/problem+json']?.schema as Schema
+        const narrowed = schema.allOf?.find((s) => s.properties?.code)?.properties?.code?.enum
+        expect(schema.allOf?.[0]?.$ref, at).toBe('#/components/schemas/Problem')
+        expect(narrowed, at).toEqual(expect.any(Array))
+        for (const code of narrowed!) {
+          expect(PROBLEM_CODES[code as ProblemCode]?.status, `${at} ${code}`).toBe(Number(status))
+          seen.add(code)
+        }
+        // Its examples are of its codes only (the example check above validates them against the enum).
+        const headers = Object.keys(response.headers ?? {})
+        expect(headers, at).toContain('X-Request-Id')
+        if (['429', '503'].includes(status) || narrowed!.includes('IDEMPOTENCY_IN_FLIGHT'))
+          expect(headers, at).toContain('Retry-After')
+        if (path.startsWith('/v1/') && status !== '414')
+          expect(headers, at).toEqual(expect.arrayContaining(['X-RateLimit-Limit', 'X-RateLimit-Remaining']))
+      }
+    // Every code some operation can answer is declared on one; ROUTE_NOT_FOUND belongs to no operation.
+    expect(PROBLEM_CODE_NAMES.filter((c) => !seen.has(c))).toEqual(['ROUTE_NOT_FOUND'])
+    // The codes named per operation name operations that exist.
+    const ids = new Set(operations.map(({ op }) => op.operationId))
+    for (const [code, { on }] of Object.entries(PROBLEM_CODES))
+      if (Array.isArray(on)) for (const id of on) expect(ids.has(id), `${code}: ${id}`).toBe(true)
+    // Problem.code itself is the whole enumeration, for clients that switch on any code.
+    const problemCode = doc.components!.schemas!.ProblemCode as { enum: string[] }
+    expect(problemCode.enum).toEqual(PROBLEM_CODE_NAMES)
+    // The README's table lists every code with its status.
+    const readme = readFileSync('README.md', 'utf8')
+    for (const [code, { status }] of Object.entries(PROBLEM_CODES))
+      expect(readme, `README lists ${code}`).toContain(`| ${status} | \`${code}\` |`)
+    // The two 409s need opposite handling, and each says so.
+    const conflict = resolve<OpenAPIV3_1.ResponseObject>(
+      doc.paths!['/v1/reviews/{id}/resolve']!.post!.responses!['409'],
+    )
+    expect(conflict.description).toMatch(/`REVIEW_ALREADY_RESOLVED`[^\n]*Final: never retry/)
+    const inFlight = resolve<OpenAPIV3_1.ResponseObject>(
+      doc.paths!['/v1/screenings']!.post!.responses!['409'],
+    )
+    expect(inFlight.description).toMatch(
+      /`IDEMPOTENCY_IN_FLIGHT`[^\n]*retry the same request with the same key/,
+    )
+    // A success of an operation taking Idempotency-Key says when it is a replay.
+    expect(
+      Object.keys(
+        resolve<OpenAPIV3_1.ResponseObject>(doc.paths!['/v1/screenings']!.post!.responses!['200']).headers ??
+          {},
+      ),
+    ).toContain('Idempotency-Replayed')
+  })
+
+  it('fails a response whose problem code its operation does not declare', () => {
+    const problem = (code: string, status: number) => ({
+      method: 'POST',
+      url: '/v1/reviews/0193a6c4-0000-7000-8000-000000000000/resolve',
+      statusCode: status,
+      contentType: 'application/problem+json; charset=utf-8',
+      body: JSON.stringify({
+        type: '/problems/x',
+        title: 'Conflict',
+        status,
+        detail: 'x',
+        instance: '/v1/reviews/x/resolve',
+        code,
+        requestId: 'r',
+      }),
+    })
+    expect(openApiViolation(problem('REVIEW_ALREADY_RESOLVED', 409))).toBeNull()
+    expect(openApiViolation(problem('BLOCK_LINES_STAND', 409))).toBeNull()
+    // A real code, but not one this operation answers with 409; a misspelt one; one of another status.
+    expect(openApiViolation(problem('IDEMPOTENCY_IN_FLIGHT', 409))).toMatch(/code must be equal to one of/)
+    expect(openApiViolation(problem('REVIEW_ALREADY_RESOLVD', 409))).toMatch(/code must be equal to one of/)
+    expect(openApiViolation(problem('VERSION_EXISTS', 409))).toMatch(/code must be equal to one of/)
+    // A problem sent as plain JSON is not what is described.
+    expect(
+      openApiViolation({ ...problem('REVIEW_ALREADY_RESOLVED', 409), contentType: 'application/json' }),
+    ).toMatch(/application\/json not described/)
   })
 
   it('keeps one schema per model: no …Input twins, none unused', () => {

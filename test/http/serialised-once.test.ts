@@ -115,18 +115,27 @@ describe('responses are checked by the tests, not at run time', () => {
       status: 422,
       detail: 'x',
       instance: '/',
-      code: 'X',
+      code: 'VALIDATION_FAILED',
       requestId: 'r',
     }
     // The list declares each error status it answers (a 404 it cannot answer is not among them).
     expect(openApiViolation(response(422, problem, 'application/problem+json'))).toBeNull()
+    // …and each status's codes: an unknown code, or a known one of another status, is a broken promise.
+    expect(openApiViolation(response(422, { ...problem, code: 'X' }, 'application/problem+json'))).toMatch(
+      /code must be equal to one of the allowed values/,
+    )
+    expect(
+      openApiViolation(response(422, { ...problem, code: 'UNAUTHORIZED' }, 'application/problem+json')),
+    ).toMatch(/code must be equal to one of the allowed values/)
     expect(openApiViolation(response(422, { status: 'x' }, 'application/problem+json'))).toMatch(/required/)
     expect(openApiViolation(response(404, problem, 'application/problem+json'))).toMatch(
       /status not described/,
     )
     // Shared answers (components.responses) are checked against their own schema.
     expect(
-      openApiViolation(response(401, { ...problem, status: 401 }, 'application/problem+json')),
+      openApiViolation(
+        response(401, { ...problem, status: 401, code: 'UNAUTHORIZED' }, 'application/problem+json'),
+      ),
     ).toBeNull()
     expect(openApiViolation(response(401, { status: 401 }, 'application/problem+json'))).toMatch(/required/)
     expect(openApiViolation(response(302, {}))).toMatch(/status not described/)

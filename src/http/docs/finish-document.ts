@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs'
 import type { OpenAPIV3_1 } from 'openapi-types'
 import { projectFile } from '../../project-files.ts'
+import {
+  codesByStatus,
+  type OperationShape,
+  PROBLEM_CODES,
+  type ProblemCode,
+} from '../../services/problem-codes.ts'
 import { PARAMETER_EXAMPLES, PARAMETER_HINTS } from './examples/other-requests.ts'
 import { API_DESCRIPTION } from './guide.ts'
 import { OPERATION_DOCS } from './operations.ts'
@@ -112,119 +118,166 @@ export function dropInputTwins(doc: Doc): Doc {
   return Object.keys(schemas()).some((n) => n.endsWith('Input')) ? dropInputTwins(out) : out
 }
 
-const problemContent = (examples: Record<string, unknown>) => ({
-  'application/problem+json': {
-    schema: PROBLEM_REF,
-    examples: Object.fromEntries(Object.entries(examples).map(([name, value]) => [name, { value }])),
-  },
-})
-
 const headerRefs = (...names: string[]) =>
   Object.fromEntries(names.map((n) => [n, { $ref: `#/components/headers/${n}` }]))
 const RATE_LIMIT = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset']
 
-function componentResponses(): Record<string, Response> {
-  const common = answers.common as Record<string, Json>
-  const example = (status: number): Json => (common[status] ?? WRITTEN_PROBLEMS[status]) as Json
-  const response = (status: number, headers: string[], examples: Record<string, unknown>): Response => ({
-    description: STATUS_DESCRIPTIONS[status]!,
-    headers: headerRefs('X-Request-Id', ...headers),
-    content: problemContent(examples),
-  })
-  const byCode = (status: number) => {
-    // Absent only before the first capture of a newly documented refusal (npm run docs:examples).
-    const e = example(status) as Json | undefined
-    return e ? { [String(e.code).toLowerCase().replaceAll('_', '-')]: e } : {}
-  }
-  return {
-    BadRequest: response(400, [], {
-      ...byCode(400),
-      ...(common['400-url'] ? { 'bad-url': common['400-url'] } : {}),
-    }),
-    UriTooLong: response(414, [], byCode(414)),
-    Unauthorized: response(401, [], byCode(401)),
-    Forbidden: response(403, [], byCode(403)),
-    PayloadTooLarge: response(413, [], byCode(413)),
-    UnsupportedMediaType: response(415, [], byCode(415)),
-    TooManyRequests: response(429, [...RATE_LIMIT, 'Retry-After'], byCode(429)),
-    ServiceUnavailable: response(503, ['Retry-After'], {
-      'service-unavailable': WRITTEN_PROBLEMS[503],
-      overloaded: {
-        ...(WRITTEN_PROBLEMS[503] as Json),
-        type: '/problems/overloaded',
-        code: 'OVERLOADED',
-        detail: 'server under pressure (eventLoopDelay: 1204.5); retry later',
-      },
-    }),
-  }
-}
+const kebab = (code: string) => code.toLowerCase().replaceAll('_', '-')
 
-/** The error statuses an operation can answer, from what it accepts. */
-function errorStatuses(path: string, op: Operation, conflict: boolean): number[] {
-  if (!path.startsWith('/v1/')) return path === '/health/ready' ? [503] : []
+/** What the generic problem scopes need to know of an operation (see problem-codes.ts). */
+function shapeOf(path: string, method: string, op: Operation): OperationShape {
   const params = (op.parameters ?? []) as OpenAPIV3_1.ParameterObject[]
-  const statuses = new Set([401, 403, 429, 503])
-  if (op.requestBody) for (const s of [400, 413, 415, 422]) statuses.add(s)
-  if (params.length > 0) statuses.add(422)
-  // A path parameter can be malformed percent-encoding (400) or too long (414) before routing.
-  if (params.some((p) => p.in === 'path')) for (const s of [400, 404, 414]) statuses.add(s)
-  if (conflict) statuses.add(409)
-  return [...statuses].sort()
-}
-
-function errorResponse(
-  operationId: string,
-  status: number,
-  conflict: string | undefined,
-): Response | { $ref: string } {
-  const captured = answers.problems[operationId]?.[status] as Json | undefined
-  const name = STATUS_NAMES[status]!
-  if (status === 404 || status === 409 || status === 422) {
-    const examples: Record<string, unknown> = {}
-    if (captured) examples[String(captured.code).toLowerCase().replaceAll('_', '-')] = captured
-    if (operationId === 'createScreening' && status === 409)
-      examples['idempotency-in-flight'] = WRITTEN_PROBLEMS[409]
-    if (operationId === 'createScreening' && status === 422)
-      examples['idempotency-key-reused'] = {
-        ...(captured as Json),
-        type: '/problems/idempotency-key-reused',
-        title: 'Idempotency key reused',
-        detail: 'this Idempotency-Key was used with a different request body',
-        code: 'IDEMPOTENCY_KEY_REUSED',
-        errors: undefined,
-      }
-    if (Object.keys(examples).length === 0) examples[name] = genericProblem(status, operationId)
-    return {
-      description: status === 409 && conflict ? `冲突 · ${conflict}` : STATUS_DESCRIPTIONS[status]!,
-      headers: headerRefs(
-        'X-Request-Id',
-        ...(status === 422 ? [] : RATE_LIMIT),
-        ...(status === 409 ? ['Retry-After'] : []),
-      ),
-      content: problemContent(JSON.parse(JSON.stringify(examples))),
-    }
-  }
-  return { $ref: `#/components/responses/${name}` }
-}
-
-/** A problem of the shape popscreen sends, for a status no captured answer covers. */
-function genericProblem(status: number, operationId: string): Json {
-  const code = status === 404 ? 'NOT_FOUND' : status === 409 ? 'CONFLICT' : 'VALIDATION_FAILED'
   return {
-    type: `/problems/${code.toLowerCase().replaceAll('_', '-')}`,
-    title: status === 404 ? 'Not found' : status === 409 ? 'Conflict' : 'Validation failed',
+    operationId: op.operationId ?? '',
+    path,
+    method,
+    hasPathParameter: params.some((p) => p.in === 'path'),
+    hasInput: params.length > 0 || Boolean(op.requestBody),
+    idempotent: params.some((p) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key'),
+  }
+}
+
+/** The problem schema of one response: any problem, its `code` narrowed to what this response can carry. */
+const problemSchema = (codes: readonly ProblemCode[]): OpenAPIV3_1.SchemaObject => ({
+  allOf: [
+    PROBLEM_REF,
+    {
+      type: 'object',
+      properties: { code: { type: 'string', enum: [...codes] } },
+      required: ['code'],
+    },
+  ],
+})
+
+/** Every answer popscreen gave or is documented to give, for finding an example of a code. */
+function knownProblems(operationId: string): Json[] {
+  return [
+    ...Object.values(answers.problems[operationId] ?? {}),
+    ...Object.values(answers.common),
+    ...Object.values(WRITTEN_PROBLEMS),
+    NOT_READY_PROBLEM,
+  ] as Json[]
+}
+
+/** An example of `code`: a real answer where one was captured, else one of the shape popscreen sends. */
+function exampleOf(code: ProblemCode, operationId: string): Json {
+  const known = knownProblems(operationId).find((p) => p.code === code)
+  if (known) return known
+  const { status, title, meaning } = PROBLEM_CODES[code]
+  return {
+    type: `/problems/${kebab(code)}`,
+    title,
     status,
-    detail:
-      status === 422
-        ? 'the request querystring has invalid fields'
-        : `${operationId}: ${STATUS_DESCRIPTIONS[status]}`,
+    detail: meaning.split(' · ').at(-1)!,
+    // Not the operation's path: the same example then serves every operation (components.responses).
     instance: '/v1/…',
     code,
     requestId: '0b7d9e2a-4c6f-4e1b-8a3d-5f7e9c1b2d4a',
   }
 }
 
-function finishOperation(path: string, op: Operation): void {
+/** The codes of a response and what to do about each, as the response's description lists them. */
+function codeList(codes: readonly ProblemCode[]): string {
+  return codes.map((c) => `- \`${c}\` — ${PROBLEM_CODES[c].meaning}. ${PROBLEM_CODES[c].handling}`).join('\n')
+}
+
+interface ErrorAnswer {
+  status: number
+  codes: ProblemCode[]
+  response: Response
+  /** Captured from this operation: too specific to share. */
+  own: boolean
+}
+
+function errorAnswer(
+  shape: OperationShape,
+  status: number,
+  codes: ProblemCode[],
+  conflict: string | undefined,
+): ErrorAnswer {
+  const id = shape.operationId
+  const v1 = shape.path.startsWith('/v1/')
+  const own = Object.values(answers.problems[id] ?? {}).some((p) => (p as Json).status === status)
+  const lead = status === 409 && conflict ? `冲突 · ${conflict}` : STATUS_DESCRIPTIONS[status]!
+  const retryAfter = status === 429 || status === 503 || codes.includes('IDEMPOTENCY_IN_FLIGHT')
+  const examples: Record<string, { value: Json }> = {}
+  for (const code of codes) {
+    const captured = Object.values(answers.problems[id] ?? {}).filter((p) => (p as Json).code === code)
+    captured.forEach((value, i) => {
+      examples[i === 0 ? kebab(code) : `${kebab(code)}-${i + 1}`] = { value: value as Json }
+    })
+    if (captured.length === 0) examples[kebab(code)] = { value: exampleOf(code, id) }
+    // The URL refusal captured on a path operation: shown where BAD_URL can be answered.
+    if (code === 'BAD_URL' && answers.common['400-url'])
+      examples['bad-url'] = { value: answers.common['400-url'] as Json }
+  }
+  return {
+    status,
+    codes,
+    own,
+    response: {
+      description: `${lead}\n\n${codeList(codes)}`,
+      headers: headerRefs(
+        'X-Request-Id',
+        // Sent once the per-IP limit was counted, which is before everything but a URL fastify cannot route.
+        ...(v1 && status !== 414 ? RATE_LIMIT : []),
+        ...(retryAfter ? ['Retry-After'] : []),
+      ),
+      content: {
+        'application/problem+json': {
+          schema: problemSchema(codes),
+          examples: JSON.parse(JSON.stringify(examples)),
+        },
+      },
+    },
+  }
+}
+
+/** Every problem an operation can answer, by status, from src/services/problem-codes.ts. */
+function errorAnswers(shape: OperationShape, conflict: string | undefined): ErrorAnswer[] {
+  const byStatus = codesByStatus(shape)
+  if (conflict && !byStatus.has(409))
+    throw new Error(
+      `${shape.operationId} documents a conflict but no 409 code names it: add its code to src/services/problem-codes.ts`,
+    )
+  return [...byStatus].map(([status, codes]) => errorAnswer(shape, status, codes, conflict))
+}
+
+/**
+ * Answers that several operations give alike move to components.responses under the status's name: per
+ * status, the code list most operations share, where no operation captured its own example.
+ */
+function shareCommonAnswers(all: { op: Operation; answers: ErrorAnswer[] }[]): Record<string, Response> {
+  const shared: Record<string, Response> = {}
+  const byStatus = new Map<number, Map<string, number>>()
+  for (const { answers: list } of all)
+    for (const a of list.filter((x) => !x.own)) {
+      const key = JSON.stringify(a.response)
+      const counts = byStatus.get(a.status) ?? new Map<string, number>()
+      counts.set(key, (counts.get(key) ?? 0) + 1)
+      byStatus.set(a.status, counts)
+    }
+  const chosen = new Map<number, string>()
+  for (const [status, counts] of byStatus) {
+    const [key, n] = [...counts].sort((a, b) => b[1] - a[1])[0]!
+    if (n >= 2) chosen.set(status, key)
+  }
+  for (const { op, answers: list } of all) {
+    const responses = op.responses as Record<string, Response | OpenAPIV3_1.ReferenceObject>
+    for (const a of list) {
+      const key = JSON.stringify(a.response)
+      const name = STATUS_NAMES[a.status]!
+      if (!a.own && chosen.get(a.status) === key) {
+        shared[name] = a.response
+        responses[a.status] = { $ref: `#/components/responses/${name}` }
+      } else responses[a.status] = a.response
+    }
+  }
+  return Object.fromEntries(Object.entries(shared).sort(([a], [b]) => a.localeCompare(b)))
+}
+
+/** Finishes one operation in place; answers the problems it can give, placed by finishDocument. */
+function finishOperation(path: string, method: string, op: Operation): ErrorAnswer[] {
   const id = op.operationId ?? ''
   const docs = OPERATION_DOCS[id]
   const v1 = path.startsWith('/v1/')
@@ -245,16 +298,19 @@ function finishOperation(path: string, op: Operation): void {
   const requestExamples = { ...docs?.requestExamples, ...answers.requests[id] }
   if (body && Object.keys(requestExamples).length > 0) body.examples = requestExamples
 
+  const shape = shapeOf(path, method, op)
   const responses = (op.responses ?? {}) as Record<string, Response | OpenAPIV3_1.ReferenceObject>
+  op.responses = responses
   for (const range of ['4xx', '5xx', '4XX', '5XX']) delete responses[range]
   const captured = answers.operations[id] ?? {}
   for (const [status, response] of Object.entries(responses)) {
     if (!status.startsWith('2') || '$ref' in response) continue
     if (docs) response.description = docs.answer
-    response.headers = {
-      ...headerRefs('X-Request-Id', ...(v1 ? RATE_LIMIT : [])),
-      ...(id === 'createScreening' ? headerRefs('Idempotency-Replayed') : {}),
-    }
+    response.headers = headerRefs(
+      'X-Request-Id',
+      ...(v1 ? RATE_LIMIT : []),
+      ...(shape.idempotent ? ['Idempotency-Replayed'] : []),
+    )
     for (const [type, media] of Object.entries(response.content ?? {})) {
       const named = Object.entries(captured).filter(([name, value]) =>
         type === 'application/json' ? typeof value !== 'string' : type.includes(name),
@@ -263,15 +319,7 @@ function finishOperation(path: string, op: Operation): void {
         media.examples = Object.fromEntries(named.map(([name, value]) => [name, { value }]))
     }
   }
-  for (const status of errorStatuses(path, op, Boolean(docs?.conflict)))
-    responses[status] =
-      id === 'ready'
-        ? {
-            description: STATUS_DESCRIPTIONS[503]!,
-            content: problemContent({ 'not-ready': NOT_READY_PROBLEM }),
-          }
-        : errorResponse(id, status, docs?.conflict)
-  op.responses = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => a.localeCompare(b)))
+  return errorAnswers(shape, docs?.conflict)
 }
 
 /**
@@ -283,15 +331,17 @@ export function finishDocument(generated: Doc): Doc {
   doc.info = { ...doc.info, description: API_DESCRIPTION }
   doc.servers = [{ url: '/', description: '本服务 · this service' }]
   doc.tags = TAGS
+  const all: { op: Operation; answers: ErrorAnswer[] }[] = []
   for (const [path, item] of Object.entries(doc.paths ?? {}))
     for (const method of METHODS) {
       const op = item?.[method]
-      if (op) finishOperation(path, op)
+      if (op) all.push({ op, answers: finishOperation(path, method, op) })
     }
-  doc.components = {
-    ...doc.components,
-    responses: componentResponses(),
-    headers: HEADERS,
-  }
+  const responses = shareCommonAnswers(all)
+  for (const { op } of all)
+    op.responses = Object.fromEntries(
+      Object.entries(op.responses ?? {}).sort(([a], [b]) => a.localeCompare(b)),
+    ) as Operation['responses']
+  doc.components = { ...doc.components, responses, headers: HEADERS }
   return doc
 }

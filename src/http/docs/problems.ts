@@ -19,6 +19,7 @@ export const STATUS_NAMES: Record<number, string> = {
   415: 'UnsupportedMediaType',
   422: 'ValidationFailed',
   429: 'TooManyRequests',
+  500: 'InternalError',
   503: 'ServiceUnavailable',
 }
 
@@ -33,7 +34,8 @@ export const STATUS_DESCRIPTIONS: Record<number, string> = {
   415: '只接受 UTF-8 JSON · only UTF-8 JSON is accepted',
   422: '字段校验失败，`errors` 逐项列出 · invalid fields, each listed in `errors`',
   429: '超过该密钥的请求频率限制，`Retry-After` 秒后重试 · the key’s rate limit is reached; retry after `Retry-After` seconds',
-  503: '数据库不可用或服务过载，未作出任何结论，稍后重试 · database unavailable or overloaded; nothing was decided, retry later',
+  500: '服务内部错误 · a fault in popscreen',
+  503: '数据库不可用或服务过载，未作出任何结论，`Retry-After` 秒后重试 · database unavailable or overloaded; nothing was decided, retry after `Retry-After` seconds',
 }
 
 export const WRITTEN_PROBLEMS: Record<string, Record<string, unknown>> = {

@@ -3,13 +3,15 @@ import fp from 'fastify-plugin'
 import { isResponseSerializationError } from 'fastify-type-provider-zod'
 import type { FieldError } from '../../core/validation-errors.ts'
 import { AppError, isDatabaseUnavailable } from '../../services/errors.ts'
+import type { ProblemCode } from '../../services/problem-codes.ts'
+import { DISCARD_FACTOR, discardBody } from '../discard-body.ts'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8'
 
 /** A failed request-part validation, raised by the zod validator compiler. */
 export class RequestValidationError extends Error {
   readonly statusCode = 422
-  readonly code = 'VALIDATION_FAILED'
+  readonly code = 'VALIDATION_FAILED' as const
   constructor(
     readonly errors: FieldError[],
     readonly part: string,
@@ -20,7 +22,8 @@ export class RequestValidationError extends Error {
 
 interface ProblemInit {
   status: number
-  code: string
+  /** Documented in src/services/problem-codes.ts, where the operations that answer it are named. */
+  code: ProblemCode
   title: string
   detail: string
   errors?: (FieldError & { in?: string })[] | undefined
@@ -46,8 +49,7 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, p: Pro
     })
 }
 
-const FASTIFY_CODES: Record<string, { status: number; code: string; title: string }> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'BODY_TOO_LARGE', title: 'Payload too large' },
+const FASTIFY_CODES: Record<string, { status: number; code: ProblemCode; title: string }> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: {
     status: 415,
     code: 'UNSUPPORTED_MEDIA_TYPE',
@@ -89,6 +91,10 @@ export const problemDetails = fp(async (app: FastifyInstance) => {
         errors: error.errors,
       })
     }
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      void answerTooLarge(app, request, reply)
+      return
+    }
     const known = error.code ? FASTIFY_CODES[error.code] : undefined
     if (known) return sendProblem(request, reply, { ...known, detail: error.message })
     if (error instanceof SyntaxError && error.statusCode === 400)
@@ -118,10 +124,12 @@ export const problemDetails = fp(async (app: FastifyInstance) => {
       })
     }
     const status = error.statusCode ?? 500
+    // Any other client error fastify raises (an aborted body, say) is a 400 with a documented code, never
+    // fastify's own FST_ERR_… codes, which no client can know.
     if (status >= 400 && status < 500)
       return sendProblem(request, reply, {
-        status,
-        code: error.code ?? 'BAD_REQUEST',
+        status: 400,
+        code: 'BAD_REQUEST',
         title: 'Bad request',
         detail: error.message,
       })
@@ -134,3 +142,26 @@ export const problemDetails = fp(async (app: FastifyInstance) => {
     })
   })
 })
+
+/**
+ * The 413, sent once the rest of the body is read and dropped (see discard-body.ts), so that a client that
+ * writes its whole body before reading gets to read it. Fastify marks the answer `Connection: close`; a
+ * body read to its end leaves the connection clean, and it is kept.
+ */
+async function answerTooLarge(
+  app: FastifyInstance,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
+  const limit = request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit ?? 1_048_576
+  // Without Content-Length fastify read up to the limit before refusing; with it, nothing.
+  const alreadyRead = request.headers['content-length'] === undefined ? limit : 0
+  const readToTheEnd = await discardBody(request.raw, DISCARD_FACTOR * limit, alreadyRead)
+  if (readToTheEnd) reply.removeHeader('connection')
+  sendProblem(request, reply, {
+    status: 413,
+    code: 'BODY_TOO_LARGE',
+    title: 'Payload too large',
+    detail: `the body is larger than the limit of ${limit} bytes`,
+  })
+}

@@ -26,6 +26,8 @@ export const requestEncoding = fp(async (app: FastifyInstance) => {
     parseJson(request, body as unknown as string, done)
   })
   app.addHook('onRequest', async (request) => {
+    // Only a body has a charset to refuse: a GET is not read, so a stray header on it changes nothing.
+    if (request.method === 'GET' || request.method === 'HEAD') return
     const type = request.headers['content-type']
     if (type && XML.test(type)) return
     const charset = type?.match(/;\s*charset=([^;]*)/i)?.[1]?.trim()

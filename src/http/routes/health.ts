@@ -34,8 +34,14 @@ export async function healthRoutes(app: App, { database, registry }: Services, s
       },
     },
     async (request, reply) => {
+      // Retry-After like every other 503: a load balancer or a script polling readiness knows when to ask again.
       const unready = (detail: string) =>
-        sendProblem(request, reply, { status: 503, code: 'NOT_READY', title: 'Service unavailable', detail })
+        sendProblem(request, reply.header('retry-after', '1'), {
+          status: 503,
+          code: 'NOT_READY',
+          title: 'Service unavailable',
+          detail,
+        })
       if (state.draining) return unready('shutting down')
       try {
         await database.ping()

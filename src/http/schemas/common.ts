@@ -1,5 +1,15 @@
 import { z } from 'zod'
 import { isoDateInRange, isoDateTimeInRange } from '../../core/date-range.ts'
+import { PROBLEM_CODE_NAMES, PROBLEM_CODES, type ProblemCode } from '../../services/problem-codes.ts'
+
+/** Every problem code, with what it means and what to do; each response narrows it to its own. */
+export const ProblemCodeSchema = z.enum(PROBLEM_CODE_NAMES as [ProblemCode, ...ProblemCode[]]).meta({
+  id: 'ProblemCode',
+  description: `Stable machine-readable code of a problem. Each error response of each operation lists the codes it can carry; clients must still treat an unknown code by its HTTP status (codes may be added).\n\n${PROBLEM_CODE_NAMES.map(
+    (c) =>
+      `- \`${c}\` (${PROBLEM_CODES[c].status}) — ${PROBLEM_CODES[c].meaning}. ${PROBLEM_CODES[c].handling}`,
+  ).join('\n')}`,
+})
 
 export const Problem = z
   .looseObject({
@@ -8,7 +18,7 @@ export const Problem = z
     status: z.number().int(),
     detail: z.string(),
     instance: z.string(),
-    code: z.string().describe('stable machine-readable code'),
+    code: ProblemCodeSchema,
     requestId: z.string(),
     errors: z
       .array(
