@@ -85,6 +85,7 @@ describe('/docs in Chromium', () => {
       'screening',
       'substances',
       'reviews',
+      'events',
       'audit',
       'reports',
       'registry',
