@@ -105,3 +105,15 @@ function checkingResponses<T extends Pick<TestApp['app'], 'inject'>>(app: T): T 
   }) as T['inject']
   return app
 }
+
+/** Screens `payload` as an officer and returns the answer, failing the test unless it is a 200. */
+export async function screenAsOfficer(t: TestApp, payload: object) {
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/v1/screenings',
+    headers: await t.auth('officer'),
+    payload,
+  })
+  if (res.statusCode !== 200) throw new Error(`screening answered ${res.statusCode}: ${res.body}`)
+  return res.json()
+}

@@ -3,7 +3,7 @@ import ExcelJS from 'exceljs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { shanghaiTime } from '../../src/reports/decision-log.ts'
 import { todayInShanghai } from '../../src/services/screening-service.ts'
-import { createTestApp, type TestApp } from '../helpers/test-app.ts'
+import { createTestApp, screenAsOfficer, type TestApp } from '../helpers/test-app.ts'
 
 let t: TestApp
 const today = todayInShanghai()
@@ -12,16 +12,7 @@ let reviewed: { screeningId: string }
 
 beforeAll(async () => {
   t = await createTestApp()
-  const screen = async (payload: object) => {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/v1/screenings',
-      headers: await t.auth('officer'),
-      payload,
-    })
-    expect(res.statusCode).toBe(200)
-    return res.json()
-  }
+  const screen = (payload: object) => screenAsOfficer(t, payload)
   // A 100-line decaBDE declaration whose answer is far longer than an Excel cell.
   big = await screen({
     declaration: { id: '=1+2', direction: 'import', customsOffice: '7201', tradeCountry: 'VN' },

@@ -2,21 +2,11 @@ import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { queryRows } from '../../src/db/client.ts'
 import { SCREENING_REQUEST_EXAMPLES } from '../../src/http/docs/examples/screening-requests.ts'
+import type { FeedEvent } from '../../src/services/event-feed.ts'
 import { createTestApp, type TestApp, usingPostgres } from '../helpers/test-app.ts'
 
 type Role = 'screener' | 'officer' | 'auditor' | 'admin'
-interface FeedItem {
-  id: string
-  type: string
-  at: string
-  screeningId: string | null
-  declarationId: string | null
-  reviewId: string | null
-  decision: string | null
-  registryVersion: string | null
-  rescreenOf: string | null
-  auditSequence: number
-}
+type FeedItem = FeedEvent
 
 const ALLOW = SCREENING_REQUEST_EXAMPLES['allow-everyday-import']!.value
 const REVIEW = SCREENING_REQUEST_EXAMPLES['review-hcbd-reference-standard-for-lab']!.value

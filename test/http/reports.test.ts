@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { createTestApp, type TestApp } from '../helpers/test-app.ts'
+import { createTestApp, screenAsOfficer, type TestApp } from '../helpers/test-app.ts'
 
 let t: TestApp
 beforeAll(async () => {
@@ -16,16 +16,7 @@ const at = (instant: string) => {
   vi.setSystemTime(new Date(instant))
 }
 
-const screen = async (payload: object) => {
-  const res = await t.app.inject({
-    method: 'POST',
-    url: '/v1/screenings',
-    headers: await t.auth('officer'),
-    payload,
-  })
-  expect(res.statusCode).toBe(200)
-  return res.json()
-}
+const screen = (payload: object) => screenAsOfficer(t, payload)
 
 const line = (lineNo: number, extra: object = {}) => ({
   lineNo,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { queryRows } from '../../src/db/client.ts'
-import { createTestApp, type TestApp } from '../helpers/test-app.ts'
+import { createTestApp, screenAsOfficer, type TestApp } from '../helpers/test-app.ts'
 
 const fixtures = JSON.parse(readFileSync('test/fixtures/declarations/cases.json', 'utf8')) as {
   request: object
@@ -14,16 +14,7 @@ beforeAll(async () => {
 })
 afterAll(() => t.close())
 
-const screen = async (payload: object) => {
-  const res = await t.app.inject({
-    method: 'POST',
-    url: '/v1/screenings',
-    headers: await t.auth('officer'),
-    payload,
-  })
-  expect(res.statusCode).toBe(200)
-  return res.json()
-}
+const screen = (payload: object) => screenAsOfficer(t, payload)
 
 const factsOf = (where = sql`true`) =>
   queryRows<Record<string, unknown>>(
