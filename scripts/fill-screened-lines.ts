@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { uuidv7 } from 'uuidv7'
 import { sealEvents } from '../src/core/audit-chain.ts'
+import { lineFirsts } from '../src/core/line-facts.ts'
 import { insertRowsSql } from '../src/db/bulk-insert.ts'
 import type { Db } from '../src/db/client.ts'
 import { reviewCases, screeningLines, screenings } from '../src/db/schema.ts'
@@ -145,6 +146,9 @@ export async function fillScreenedLines(
           customsOffice,
         })
       }
+      lineFirsts(lines).forEach((f, i) => {
+        Object.assign(lines[i]!, f)
+      })
       const decision = lines.some((l) => l.decision === 'BLOCK')
         ? 'BLOCK'
         : lines.some((l) => l.decision === 'REVIEW')

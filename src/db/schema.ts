@@ -212,11 +212,28 @@ export const screeningLines = pgTable(
     currency: text('currency'),
     tradeCountry: text('trade_country'),
     customsOffice: text('customs_office'),
+    /**
+     * Where the line stands among its screening's lines (in line number order), for the trade report's
+     * counts of declarations, taken when the screening is written (migration 0011 back-filled them; see
+     * `lineFirsts` in src/core/line-facts.ts): the first line of the screening (one row per screening:
+     * the report finds each declaration's latest screening from these); the groups this line is the first
+     * to meet, and those it is the first to meet with its HS code; whether it is the first line to meet any
+     * group, and the first to meet any group with its HS code.
+     */
+    firstLine: boolean('first_line').notNull().default(false),
+    firstGroups: text('first_groups').array().notNull().default(sql`'{}'::text[]`),
+    firstHsGroups: text('first_hs_groups').array().notNull().default(sql`'{}'::text[]`),
+    firstPop: boolean('first_pop').notNull().default(false),
+    firstPopHs: boolean('first_pop_hs').notNull().default(false),
   },
   (t) => [
     primaryKey({ columns: [t.screeningId, t.lineNo] }),
     index('screening_lines_day_idx').on(t.decidedDay),
     index('screening_lines_sequence_idx').on(t.auditSequence, t.lineNo),
+    // The trade report's latest screening of each declaration: one entry per screening, in declaration order.
+    index('screening_lines_first_line_idx')
+      .on(t.declarationId, t.decidedAt, t.decidedDay, t.screeningId)
+      .where(sql`${t.firstLine}`),
   ],
 )
 

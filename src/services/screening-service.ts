@@ -7,7 +7,7 @@ import { canonicalJson, canonicalMembers, canonicalObject } from '../core/canoni
 import type { Checkpoint } from '../core/checkpoint.ts'
 import type { ReceivedMessage } from '../core/dec-message.ts'
 import { type Extracted, unreadableCasAdvisory } from '../core/declaration-elements.ts'
-import { type LineFacts, lineFacts } from '../core/line-facts.ts'
+import { type LineFacts, type LineFirsts, lineFacts } from '../core/line-facts.ts'
 import { screenDeclaration } from '../core/screen.ts'
 import {
   maxAnswerLength,
@@ -136,7 +136,7 @@ type PendingScreening = {
   reviewLines: { lineNo: number; reasons: Reason[] }[]
   /** The review case it opens (REVIEW lines), named before the commit so the feed can name it too. */
   reviewId: string | null
-  facts: LineFacts[]
+  facts: (LineFacts & LineFirsts)[]
 }
 
 const isUniqueViolation = (err: unknown): boolean => {
@@ -648,6 +648,11 @@ const stageScreenings: StageRows = (items) => {
           currency: f.currency,
           tradeCountry: declaration.tradeCountry ?? null,
           customsOffice: declaration.customsOffice ?? null,
+          firstLine: f.firstLine,
+          firstGroups: f.firstGroups,
+          firstHsGroups: f.firstHsGroups,
+          firstPop: f.firstPop,
+          firstPopHs: f.firstPopHs,
         }))
       }),
     ),

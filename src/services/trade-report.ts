@@ -63,13 +63,18 @@ const BREAKDOWNS = [
   ['customs_office', 14],
 ] as const
 
-/** The figures each breakdown's pass sums, over `lines`. */
+/**
+ * The figures each breakdown's pass sums, over `lines`; `scr`/`scr_hs` and `tot`/`tot_hs` count the lines
+ * that are the first of their screening to meet their group (alone and with their HS code) and any group.
+ */
 const LINE_SUMS = sql.raw(`count(*) as lines, sum(kilograms) as kilograms,
   count(*) filter (where quantity is null) as no_qty,
   count(*) filter (where decision = 'ALLOW') as i_allow, count(*) filter (where decision = 'REVIEW') as i_review,
   count(*) filter (where decision = 'BLOCK') as i_block, count(*) filter (where final = 'ALLOW') as f_allow,
   count(*) filter (where final = 'REVIEW') as f_review, count(*) filter (where final = 'BLOCK') as f_block,
-  count(declared_value) as nval, sum(declared_value) as amount, sum(quantity) as qty`)
+  count(declared_value) as nval, sum(declared_value) as amount, sum(quantity) as qty,
+  count(*) filter (where first) as scr, count(*) filter (where first_hs) as scr_hs,
+  count(*) filter (where first_pop) as tot, count(*) filter (where first_pop_hs) as tot_hs`)
 
 /** The same figures summed again, over `cells` (rows of LINE_SUMS). */
 const CELL_SUMS = sql.raw(`sum(lines) as lines, sum(kilograms) as kilograms, sum(no_qty) as no_qty,
@@ -78,39 +83,40 @@ const CELL_SUMS = sql.raw(`sum(lines) as lines, sum(kilograms) as kilograms, sum
   sum(nval) as nval, sum(amount) as amount, sum(qty) as qty`)
 
 /**
- * One statement, built so that no step sorts or hashes more than the period's lines that met a group
- * (EXPLAIN ANALYZE on 1,000,000 lines, README "Reports"):
- * - `multi`, `timed`: only the latest screening of a declaration in the period counts. Declarations
- *   screened more than once around the period are found among the screenings (`created_at` is the
- *   answer's time, as the lines' `decided_at`; two days' margin each side); their screenings' times are
- *   read from their lines by primary key. The previous form took the latest time of every declaration
- *   from every line of the period: a hash of all of them.
- * - `pop`: the lines that met a group, read from the partial covering index `screening_lines_groups_idx`
- *   (migration 0010) in (day, screening, line) order — an index-only scan of ~15 % of the lines instead
- *   of the whole table — with the final outcome of REVIEW lines after review (hashed look-ups).
- *   `prev` lists the groups and HS codes the screening's earlier lines met (`|hs:group|…`), computed
- *   in index order without a sort.
- * - `lines`: per line, `gkey` names each group it met, plus the pseudo-group of the totals, with two
- *   flags: first line of its screening meeting that group (it counts the declaration once), and first
- *   such line with this HS code (for the per-HS-code declarations). Declarations are then sums, not
- *   count(distinct), which sorted the lines once per grouping set.
+ * One statement, built so that no step sorts, and none hashes more than the period's lines that met a
+ * group (EXPLAIN ANALYZE on 1,000,000 lines, README "Reports"):
+ * - `superseded`: only the latest screening of a declaration in the period counts. Each screening has one
+ *   fact row marked `first_line`; the partial index `screening_lines_first_line_idx` (migration 0011) gives
+ *   them in declaration order, so the latest time of each declaration is a window over that order (one
+ *   index-only pass over the period's screenings, no hash, no sort).
+ * - `lines`: the lines that met a group, read from the partial covering index `screening_lines_groups_idx`
+ *   (migrations 0010 and 0011) by an index-only scan of ~15 % of the lines, with the final outcome of
+ *   REVIEW lines after review (hashed look-ups) and the month of their day (`date_trunc`; `to_char` on
+ *   every line cost ~0.1 s more, so the month is written out per result row). Declarations are counted by
+ *   flags stored on the line when its screening was written (src/core/line-facts.ts `lineFirsts`): first
+ *   line of its screening to meet its group (it counts the declaration once), first such line with this HS
+ *   code (the per-HS-code declarations), and the same for any group (the totals). So they are sums,
+ *   neither count(distinct) nor a window over the lines (which cost ~0.5 s with the string searches it fed).
+ *   `gkey` is the line's group; for the few lines meeting several groups it lists them, each with its two
+ *   flags (a key of its own), since one count per flag cannot tell which of them the line was first for.
  * - one hash aggregation per breakdown (month, HS code, trade country, customs office) over the lines,
- *   keyed by `gkey`, direction, currency and other unit; grouping sets over the same input were planned
- *   as sorts of every line (the expansion's row count cannot be estimated).
- * - `cells`: each small result expanded to its groups; then the rows the report is built from, with the
- *   per-direction and per-group figures summed from the months (each line and declaration has one).
+ *   keyed by `gkey`, direction, currency and other unit, summing the figures and the flags; grouping sets
+ *   over the same input were planned with sorts.
+ * - `cells`: each small result expanded to its groups (declarations from the summed flags, or from the
+ *   flags in `gkey`) and to the totals' pseudo-group; then the rows the report is built from, with the
+ *   per-direction and per-group figures summed from the months (each line and declaration has one). The
+ *   planner expects `unnest` to return 10 elements, so it would sort the expanded rows (every text
+ *   comparison through `strcoll` under the database's C.UTF-8 collation); `enable_sort` is off for the
+ *   statement, which leaves it hashes (the hash tables hold a few thousand rows).
  */
 export function reportSql(filter: TradeReportFilter): SQL {
   const period = sql`decided_day >= ${filter.from} and decided_day <= ${filter.to}`
-  // Flags of a line for one group: first line of its screening meeting it; first with this HS code too.
-  const flag = (group: SQL) => sql`(position(':' || ${group} || '|' in prev) = 0)::int
-    || (position('|' || hs_code || ':' || ${group} || '|' in prev) = 0)::int`
-  // The same for the totals' pseudo-group: every line meets it.
-  const flagAny = sql`'0' || (position('|' || hs_code || ':' in prev) = 0)::int`
+  // Flags of a line for one group (as stored when its screening was written).
+  const flags = (group: SQL) =>
+    sql`(${group} = any(first_groups))::int || (${group} = any(first_hs_groups))::int`
   const passes = BREAKDOWNS.map(
-    ([
-      column,
-    ]) => sql`select gkey, direction, ${sql.raw(`'${column}'`)} as k, ${sql.raw(column)} as v, currency, other, ounit,
+    ([column]) => sql`select gkey, direction, ${sql.raw(`'${column}'`)} as k,
+      ${sql.raw(column === 'month' ? `to_char(month, 'YYYY-MM')` : column)} as v, currency, other, ounit,
       ${LINE_SUMS} from lines group by gkey, direction, ${sql.raw(column)}, currency, other, ounit`,
   )
   const bits = sql.raw(`case k ${BREAKDOWNS.map(([c, b]) => `when '${c}' then ${b}`).join(' ')} end`)
@@ -136,50 +142,41 @@ export function reportSql(filter: TradeReportFilter): SQL {
     sum(f_review)::int as f_review, sum(f_block)::int as f_block, null::float8 as amount`
   const tally = (n: SQL, amount: SQL) => () =>
     sql`null::int, (${n})::int, null::float8, null::int, null::int, null::int, null::int, null::int, null::int, null::int, (${amount})::float8`
-  return sql`with multi as (
-      select declaration_id from screenings
-      where created_at >= (${filter.from}::date - 2)::timestamp at time zone 'UTC'
-        and created_at < (${filter.to}::date + 3)::timestamp at time zone 'UTC'
-      group by declaration_id having count(*) > 1
-    ), timed as (
-      select s.id, t.decided_at, max(t.decided_at) over (partition by s.declaration_id) as latest
-      from multi m
-      join screenings s on s.declaration_id = m.declaration_id
-      cross join lateral (
-        select decided_at from screening_lines l where l.screening_id = s.id and ${period} limit 1
-      ) t
-    ), pop as (
-      select decided_day, direction, hs_code, trade_country, customs_office, decision,
+  return sql`with superseded as (
+      select screening_id from (
+        select screening_id, decided_at, max(decided_at) over (partition by declaration_id) as latest
+        from screening_lines where first_line and ${period}
+      ) t where decided_at < latest
+    ), lines as materialized (
+      select direction, date_trunc('month', decided_day::timestamp) as month, hs_code, trade_country, customs_office,
+        currency, quantity is not null and kilograms is null as other,
+        case when quantity is not null and kilograms is null then unit end as ounit,
+        decision,
         case when decision <> 'REVIEW' then decision
           when screening_id in (select screening_id from review_cases where status = 'resolved' and outcome = 'ALLOW') then 'ALLOW'
           when screening_id in (select screening_id from review_cases where status = 'resolved' and outcome = 'BLOCK') then 'BLOCK'
           when screening_id in (select screening_id from review_cases where status = 'resolved' and outcome is distinct from 'REVIEW') then null
           else 'REVIEW' end as final,
-        quantity, unit, kilograms, declared_value, currency, groups,
-        string_agg('|' || hs_code || ':' || array_to_string(groups, '|' || hs_code || ':') || '|', '')
-          over (partition by decided_day, screening_id order by line_no rows between unbounded preceding and 1 preceding) as prev
+        quantity, kilograms, declared_value,
+        case when cardinality(groups) = 1 then groups[1]
+          else array_to_string(array(select g || ':' || ${flags(sql`g`)} from unnest(groups) g), ',')
+        end as gkey,
+        first_groups <> '{}' as first, first_hs_groups <> '{}' as first_hs, first_pop, first_pop_hs
       from screening_lines
       where ${period} and groups <> '{}' ${filter.direction ? sql`and direction = ${filter.direction}` : sql``}
-        and screening_id not in (select id from timed where decided_at < latest)
-    ), lines as materialized (
-      select direction, to_char(decided_day, 'YYYY-MM') as month, hs_code, trade_country, customs_office,
-        currency, quantity is not null and kilograms is null as other,
-        case when quantity is not null and kilograms is null then unit end as ounit,
-        decision, final, quantity, kilograms, declared_value,
-        case when prev is null then array_to_string(groups, ':11,') || ':11,${sql.raw(TOTAL)}:11'
-          when cardinality(groups) = 1 then groups[1] || ':' || ${flag(sql`groups[1]`)} || ',${sql.raw(TOTAL)}:' || ${flagAny}
-          else array_to_string(array(select g || ':' || ${flag(sql`g`)} from unnest(groups) g), ',')
-            || ',${sql.raw(TOTAL)}:' || ${flagAny}
-        end as gkey
-      from pop
+        and screening_id not in (select screening_id from superseded)
     ), passes as (
       ${sql.join(passes, sql` union all `)}
     ), cells as materialized (
       select split_part(e, ':', 1) as grp, direction, k, v, currency, other, ounit,
-        sum(case when substr(e, length(e) - 1, 1) = '1' then lines else 0 end) as scr,
-        sum(case when right(e, 1) = '1' then lines else 0 end) as scr_hs, ${CELL_SUMS}
+        sum(case when strpos(e, ':') = 0 then scr when substr(e, length(e) - 1, 1) = '1' then lines else 0 end) as scr,
+        sum(case when strpos(e, ':') = 0 then scr_hs when right(e, 1) = '1' then lines else 0 end) as scr_hs,
+        ${CELL_SUMS}
       from passes cross join lateral unnest(string_to_array(gkey, ',')) e
       group by 1, 2, 3, 4, 5, 6, 7
+      union all
+      select ${sql.raw(`'${TOTAL}'`)}, direction, k, v, currency, other, ounit, sum(tot), sum(tot_hs), ${CELL_SUMS}
+      from passes group by direction, k, v, currency, other, ounit
     )
     ${rows('count', sql`null::text`, counts, sql`true`, sql`true`)}
     union all
@@ -207,6 +204,7 @@ export class TradeReportService {
       await tx.execute(sql`set local work_mem = '64MB'`)
       await tx.execute(sql`set local max_parallel_workers_per_gather = 0`)
       await tx.execute(sql`set local jit = off`)
+      await tx.execute(sql`set local enable_sort = off`)
       return queryRows<Row>(tx, reportSql(filter))
     })
     const cells = new Map<string, Figures>()
@@ -254,7 +252,14 @@ export class TradeReportService {
       const directions: DirectionFigures[] = of('direction')
         .map(([key, r]) => {
           const within = (set: SetName) => of(set).filter(([, row]) => row.direction === r.direction)
-          const byCount = <T extends Figures>(a: T, b: T) => b.lines - a.lines || b.kilograms - a.kilograms
+          // Most lines first, then most kilograms; ties by the cell's code (no code last), so that the order
+          // does not depend on the order the database returned the rows in.
+          const byCount =
+            <K extends string>(key: K) =>
+            <T extends Figures & Record<K, string | null>>(a: T, b: T) =>
+              b.lines - a.lines ||
+              b.kilograms - a.kilograms ||
+              (a[key] === b[key] ? 0 : a[key] === null ? 1 : b[key] === null ? -1 : a[key] < b[key] ? -1 : 1)
           return {
             direction: r.direction!,
             ...cells.get(key)!,
@@ -267,13 +272,13 @@ export class TradeReportService {
                 hsDescription: this.nomenclature.describe(row.hs_code!)?.description ?? null,
                 ...cells.get(k)!,
               }))
-              .sort(byCount),
+              .sort(byCount('hsCode')),
             byTradeCountry: within('tradeCountry')
               .map(([k, row]) => ({ tradeCountry: row.trade_country, ...cells.get(k)! }))
-              .sort(byCount),
+              .sort(byCount('tradeCountry')),
             byCustomsOffice: within('customsOffice')
               .map(([k, row]) => ({ customsOffice: row.customs_office, ...cells.get(k)! }))
-              .sort(byCount),
+              .sort(byCount('customsOffice')),
           }
         })
         .sort((a, b) => a.direction.localeCompare(b.direction))

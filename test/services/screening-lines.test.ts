@@ -115,4 +115,61 @@ describe('the per-line fact table', () => {
     await db.execute(sql.raw(backFill))
     expect(await factsOf()).toEqual(written)
   })
+
+  it('marks where each line stands in its screening, and migration 0011 back-fills the same marks', async () => {
+    const db = t.runtime.services.database.db
+    // Earlier tests' rows were re-inserted by migration 0004's back-fill, without marks: leave them out.
+    const [{ after }] = (await queryRows<{ after: number }>(
+      db,
+      sql`select coalesce(max(audit_sequence), 0)::int as after from screening_lines`,
+    )) as [{ after: number }]
+    const answer = await screen({
+      declaration: { id: 'F-4', direction: 'import' },
+      lines: [
+        { lineNo: 6, hsCode: '2908110000', casNumbers: ['87-86-5'] },
+        { lineNo: 2, hsCode: '3926909090' },
+        { lineNo: 4, hsCode: '3824999990', casNumbers: ['87-86-5', '1163-19-5'] },
+        { lineNo: 5, hsCode: '3824999990', casNumbers: ['1163-19-5'] },
+        { lineNo: 8, hsCode: '2908110000', casNumbers: ['1163-19-5'] },
+      ],
+    })
+    for (const f of fixtures) await screen(f.request)
+    const marks = () =>
+      queryRows<Record<string, unknown>>(
+        t.runtime.services.database.db,
+        sql`select screening_id, line_no, groups, first_line, first_groups, first_hs_groups, first_pop, first_pop_hs
+          from screening_lines where audit_sequence > ${after} order by audit_sequence, line_no`,
+      )
+    const written = await marks()
+    const ofAnswer = written.filter((r) => r.screening_id === answer.screeningId)
+    expect(ofAnswer.map((r) => r.groups)).toEqual([
+      [],
+      ['decabde', 'pcp'],
+      ['decabde'],
+      ['pcp'],
+      ['decabde', 'pcp'],
+    ])
+    expect(ofAnswer).toMatchObject([
+      { line_no: 2, first_line: true, first_groups: [], first_pop: false, first_pop_hs: false },
+      {
+        line_no: 4,
+        first_line: false,
+        first_groups: ['decabde', 'pcp'],
+        first_hs_groups: ['decabde', 'pcp'],
+        first_pop: true,
+        first_pop_hs: true,
+      },
+      { line_no: 5, first_groups: [], first_hs_groups: [], first_pop: false, first_pop_hs: false },
+      { line_no: 6, first_groups: [], first_hs_groups: ['pcp'], first_pop: false, first_pop_hs: true },
+      { line_no: 8, first_groups: [], first_hs_groups: ['decabde'], first_pop: false, first_pop_hs: false },
+    ])
+    expect(written.filter((r) => r.first_line)).toHaveLength(1 + fixtures.length)
+
+    await db.execute(sql`update screening_lines set first_line = false, first_groups = '{}', first_hs_groups = '{}',
+      first_pop = false, first_pop_hs = false`)
+    const migration = readFileSync('migrations/0011_screening-lines-firsts.sql', 'utf8')
+    for (const statement of migration.split('--> statement-breakpoint').filter((s) => s.includes('UPDATE')))
+      await db.execute(sql.raw(statement))
+    expect(await marks()).toEqual(written)
+  })
 })
