@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { projectFile } from '../../src/project-files.ts'
 import { SERVER_NODE_OPTIONS } from '../../scripts/server-process.ts'
+import { projectFile } from '../../src/project-files.ts'
 
 // The benches measure servers started by scripts/server-process.ts; what they measure must be what users
 // run: `npm start` and the Docker image give Node the same options.
