@@ -5,12 +5,12 @@
 -- declaration's latest screening), first_groups / first_hs_groups (the groups this line is the first of its
 -- screening to meet, alone and with its HS code), first_pop / first_pop_hs (first to meet any group, alone
 -- and with its HS code). "First" is in line number order. The back-fill below derives them from the lines
--- already stored.
-ALTER TABLE "screening_lines" ADD COLUMN "first_line" boolean DEFAULT false NOT NULL;--> statement-breakpoint
-ALTER TABLE "screening_lines" ADD COLUMN "first_groups" text[] DEFAULT '{}'::text[] NOT NULL;--> statement-breakpoint
-ALTER TABLE "screening_lines" ADD COLUMN "first_hs_groups" text[] DEFAULT '{}'::text[] NOT NULL;--> statement-breakpoint
-ALTER TABLE "screening_lines" ADD COLUMN "first_pop" boolean DEFAULT false NOT NULL;--> statement-breakpoint
-ALTER TABLE "screening_lines" ADD COLUMN "first_pop_hs" boolean DEFAULT false NOT NULL;--> statement-breakpoint
+-- already stored. Re-runnable, as the migrations after 0007 are (test/db/migration-0007.test.ts).
+ALTER TABLE "screening_lines" ADD COLUMN IF NOT EXISTS "first_line" boolean DEFAULT false NOT NULL;--> statement-breakpoint
+ALTER TABLE "screening_lines" ADD COLUMN IF NOT EXISTS "first_groups" text[] DEFAULT '{}'::text[] NOT NULL;--> statement-breakpoint
+ALTER TABLE "screening_lines" ADD COLUMN IF NOT EXISTS "first_hs_groups" text[] DEFAULT '{}'::text[] NOT NULL;--> statement-breakpoint
+ALTER TABLE "screening_lines" ADD COLUMN IF NOT EXISTS "first_pop" boolean DEFAULT false NOT NULL;--> statement-breakpoint
+ALTER TABLE "screening_lines" ADD COLUMN IF NOT EXISTS "first_pop_hs" boolean DEFAULT false NOT NULL;--> statement-breakpoint
 UPDATE "screening_lines" l SET "first_line" = true
 FROM (SELECT "screening_id", min("line_no") AS "line_no" FROM "screening_lines" GROUP BY "screening_id") f
 WHERE l."screening_id" = f."screening_id" AND l."line_no" = f."line_no";--> statement-breakpoint
@@ -35,7 +35,7 @@ UPDATE "screening_lines" l SET "first_groups" = f.first_groups, "first_hs_groups
 	"first_pop" = p.first_pop, "first_pop_hs" = p.first_pop_hs
 FROM f JOIN p USING ("screening_id", "line_no")
 WHERE l."screening_id" = f."screening_id" AND l."line_no" = f."line_no";--> statement-breakpoint
-CREATE INDEX "screening_lines_first_line_idx" ON "screening_lines" USING btree ("declaration_id","decided_at","decided_day","screening_id") WHERE "screening_lines"."first_line";--> statement-breakpoint
+CREATE INDEX IF NOT EXISTS "screening_lines_first_line_idx" ON "screening_lines" USING btree ("declaration_id","decided_at","decided_day","screening_id") WHERE "screening_lines"."first_line";--> statement-breakpoint
 -- Hand-written (drizzle-kit cannot declare INCLUDE): migration 0010's partial covering index, now with the
 -- flags the report sums.
 DROP INDEX IF EXISTS "screening_lines_groups_idx";--> statement-breakpoint
