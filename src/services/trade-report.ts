@@ -67,20 +67,27 @@ const BREAKDOWNS = [
  * The figures each breakdown's pass sums, over `lines`; `scr`/`scr_hs` and `tot`/`tot_hs` count the lines
  * that are the first of their screening to meet their group (alone and with their HS code) and any group.
  */
-const LINE_SUMS = sql.raw(`count(*) as lines, sum(kilograms) as kilograms,
-  count(*) filter (where quantity is null) as no_qty,
-  count(*) filter (where decision = 'ALLOW') as i_allow, count(*) filter (where decision = 'REVIEW') as i_review,
-  count(*) filter (where decision = 'BLOCK') as i_block, count(*) filter (where final = 'ALLOW') as f_allow,
-  count(*) filter (where final = 'REVIEW') as f_review, count(*) filter (where final = 'BLOCK') as f_block,
-  count(declared_value) as nval, sum(declared_value) as amount, sum(quantity) as qty,
-  count(*) filter (where first) as scr, count(*) filter (where first_hs) as scr_hs,
-  count(*) filter (where first_pop) as tot, count(*) filter (where first_pop_hs) as tot_hs`)
+const LINE_SUMS = sql.raw(`count(*)::int as lines, sum(kilograms) as kilograms,
+  count(*) filter (where quantity is null)::int as no_qty,
+  count(*) filter (where is_allow)::int as i_allow, count(*) filter (where is_review)::int as i_review,
+  count(*) filter (where is_block)::int as i_block, count(*) filter (where final_allow)::int as f_allow,
+  count(*) filter (where final_review)::int as f_review, count(*) filter (where final_block)::int as f_block,
+  count(declared_value)::int as nval, sum(declared_value) as amount, sum(quantity) as qty,
+  count(*) filter (where first)::int as scr, count(*) filter (where first_hs)::int as scr_hs,
+  count(*) filter (where first_pop)::int as tot, count(*) filter (where first_pop_hs)::int as tot_hs`)
+
+/** LINE_SUMS summed again, over the fine passes' rows. */
+const RESUMS = sql.raw(`sum(lines)::int as lines, sum(kilograms) as kilograms, sum(no_qty)::int as no_qty,
+  sum(i_allow)::int as i_allow, sum(i_review)::int as i_review, sum(i_block)::int as i_block,
+  sum(f_allow)::int as f_allow, sum(f_review)::int as f_review, sum(f_block)::int as f_block,
+  sum(nval)::int as nval, sum(amount) as amount, sum(qty) as qty,
+  sum(scr)::int as scr, sum(scr_hs)::int as scr_hs, sum(tot)::int as tot, sum(tot_hs)::int as tot_hs`)
 
 /** The same figures summed again, over `cells` (rows of LINE_SUMS). */
-const CELL_SUMS = sql.raw(`sum(lines) as lines, sum(kilograms) as kilograms, sum(no_qty) as no_qty,
-  sum(i_allow) as i_allow, sum(i_review) as i_review, sum(i_block) as i_block,
-  sum(f_allow) as f_allow, sum(f_review) as f_review, sum(f_block) as f_block,
-  sum(nval) as nval, sum(amount) as amount, sum(qty) as qty`)
+const CELL_SUMS = sql.raw(`sum(lines)::int as lines, sum(kilograms) as kilograms, sum(no_qty)::int as no_qty,
+  sum(i_allow)::int as i_allow, sum(i_review)::int as i_review, sum(i_block)::int as i_block,
+  sum(f_allow)::int as f_allow, sum(f_review)::int as f_review, sum(f_block)::int as f_block,
+  sum(nval)::int as nval, sum(amount) as amount, sum(qty) as qty`)
 
 /**
  * One statement, built so that no step sorts, and none hashes more than the period's lines that met a
@@ -102,9 +109,13 @@ const CELL_SUMS = sql.raw(`sum(lines) as lines, sum(kilograms) as kilograms, sum
  *   neither count(distinct) nor a window over the lines (which cost ~0.5 s with the string searches it fed).
  *   `gkey` is the line's group; for the few lines meeting several groups it lists them, each with its two
  *   flags (a key of its own), since one count per flag cannot tell which of them the line was first for.
- * - one hash aggregation per breakdown (month, HS code, trade country, customs office) over the lines,
- *   keyed by `gkey`, direction, currency and other unit, summing the figures and the flags; grouping sets
- *   over the same input were planned with sorts.
+ * - two hash aggregations over the lines, keyed by `gkey`, direction, currency and other unit, one with
+ *   month and HS code, the other with trade country and customs office (each line and declaration has
+ *   one month, country and office; HS codes are few per group, so these hold ~8,500 and ~20,000 rows of a
+ *   year), from which the four breakdowns are summed: two passes over the lines instead of one per
+ *   breakdown; grouping sets over the same input were planned with sorts. The decisions are booleans of
+ *   the line (a text comparison per figure and pass otherwise), the counts are summed as int (a sum of
+ *   bigint accumulates in numeric).
  * - `cells`: each small result expanded to its groups (declarations from the summed flags, or from the
  *   flags in `gkey`) and to the totals' pseudo-group; then the rows the report is built from, with the
  *   per-direction and per-group figures summed from the months (each line and declaration has one). The
@@ -114,13 +125,19 @@ const CELL_SUMS = sql.raw(`sum(lines) as lines, sum(kilograms) as kilograms, sum
  */
 export function reportSql(filter: TradeReportFilter): SQL {
   const period = sql`decided_day >= ${filter.from} and decided_day <= ${filter.to}`
+  // Screenings whose review case is resolved with an outcome: the final disposition of their REVIEW lines
+  // (ALLOW, BLOCK, or none for any other outcome); a case open or resolved as REVIEW leaves them REVIEW.
+  const resolved = (outcome: SQL) =>
+    sql`select screening_id from review_cases where status = 'resolved' and ${outcome}`
   // Flags of a line for one group (as stored when its screening was written).
   const flags = (group: SQL) =>
     sql`(${group} = any(first_groups))::int || (${group} = any(first_hs_groups))::int`
+  // Each breakdown summed from the fine pass that holds its column.
   const passes = BREAKDOWNS.map(
     ([column]) => sql`select gkey, direction, ${sql.raw(`'${column}'`)} as k,
       ${sql.raw(column === 'month' ? `to_char(month, 'YYYY-MM')` : column)} as v, currency, other, ounit,
-      ${LINE_SUMS} from lines group by gkey, direction, ${sql.raw(column)}, currency, other, ounit`,
+      ${RESUMS} from ${sql.raw(column === 'month' || column === 'hs_code' ? 'by_month_hs' : 'by_place')}
+      group by gkey, direction, ${sql.raw(column)}, currency, other, ounit`,
   )
   const bits = sql.raw(`case k ${BREAKDOWNS.map(([c, b]) => `when '${c}' then ${b}`).join(' ')} end`)
   const at = (column: string) => sql.raw(`case when k = '${column}' then v end`)
@@ -158,12 +175,10 @@ export function reportSql(filter: TradeReportFilter): SQL {
       select direction, date_trunc('month', decided_day::timestamp) as month, hs_code, trade_country, customs_office,
         currency, quantity is not null and kilograms is null as other,
         case when quantity is not null and kilograms is null then unit end as ounit,
-        decision,
-        case when decision <> 'REVIEW' then decision
-          when screening_id in (select screening_id from review_cases where status = 'resolved' and outcome = 'ALLOW') then 'ALLOW'
-          when screening_id in (select screening_id from review_cases where status = 'resolved' and outcome = 'BLOCK') then 'BLOCK'
-          when screening_id in (select screening_id from review_cases where status = 'resolved' and outcome is distinct from 'REVIEW') then null
-          else 'REVIEW' end as final,
+        decision = 'ALLOW' as is_allow, decision = 'REVIEW' as is_review, decision = 'BLOCK' as is_block,
+        decision = 'ALLOW' or decision = 'REVIEW' and screening_id in (${resolved(sql`outcome = 'ALLOW'`)}) as final_allow,
+        decision = 'BLOCK' or decision = 'REVIEW' and screening_id in (${resolved(sql`outcome = 'BLOCK'`)}) as final_block,
+        decision = 'REVIEW' and screening_id not in (${resolved(sql`outcome is distinct from 'REVIEW'`)}) as final_review,
         quantity, kilograms, declared_value,
         case when cardinality(groups) = 1 then groups[1]
           else array_to_string(array(select g || ':' || ${flags(sql`g`)} from unnest(groups) g), ',')
@@ -172,17 +187,23 @@ export function reportSql(filter: TradeReportFilter): SQL {
       from screening_lines
       where ${period} and groups <> '{}' ${filter.direction ? sql`and direction = ${filter.direction}` : sql``}
         and screening_id not in (select screening_id from superseded)
+    ), by_month_hs as materialized (
+      select gkey, direction, month, hs_code, currency, other, ounit, ${LINE_SUMS}
+      from lines group by gkey, direction, month, hs_code, currency, other, ounit
+    ), by_place as materialized (
+      select gkey, direction, trade_country, customs_office, currency, other, ounit, ${LINE_SUMS}
+      from lines group by gkey, direction, trade_country, customs_office, currency, other, ounit
     ), passes as (
       ${sql.join(passes, sql` union all `)}
     ), cells as materialized (
       select split_part(e, ':', 1) as grp, direction, k, v, currency, other, ounit,
-        sum(case when strpos(e, ':') = 0 then scr when substr(e, length(e) - 1, 1) = '1' then lines else 0 end) as scr,
-        sum(case when strpos(e, ':') = 0 then scr_hs when right(e, 1) = '1' then lines else 0 end) as scr_hs,
+        sum(case when strpos(e, ':') = 0 then scr when substr(e, length(e) - 1, 1) = '1' then lines else 0 end)::int as scr,
+        sum(case when strpos(e, ':') = 0 then scr_hs when right(e, 1) = '1' then lines else 0 end)::int as scr_hs,
         ${CELL_SUMS}
       from passes cross join lateral unnest(string_to_array(gkey, ',')) e
       group by 1, 2, 3, 4, 5, 6, 7
       union all
-      select ${sql.raw(`'${TOTAL}'`)}, direction, k, v, currency, other, ounit, sum(tot), sum(tot_hs), ${CELL_SUMS}
+      select ${sql.raw(`'${TOTAL}'`)}, direction, k, v, currency, other, ounit, sum(tot)::int, sum(tot_hs)::int, ${CELL_SUMS}
       from passes group by direction, k, v, currency, other, ounit
     )
     ${rows('count', sql`null::text`, counts, sql`true`, sql`true`)}
