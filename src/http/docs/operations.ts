@@ -155,9 +155,9 @@ Streams audit events as NDJSON (verifiable offline) or CSV (opens in Excel with 
   },
   verifyAuditChain: {
     summary: '校验审计哈希链 · Verify the audit hash chain',
-    description: `重新计算时间范围内审计事件的哈希链；\`ok: false\` 时 \`firstBrokenSequence\` 指出第一条被改动的事件。不带 \`from\` 时，链必须从序号 1 和创世哈希开始，开头被删除的事件会被发现。
+    description: `重新计算时间范围内审计事件的哈希链，并与库中每个签名检查点核对（签名有效、该序号有事件、事件哈希与签名哈希一致）；\`ok: false\` 时 \`firstBrokenSequence\` 指出第一条被改动的事件。不带 \`from\` 时，链必须从序号 1 和创世哈希开始，开头被删除的事件会被发现；末尾事件被删除时，检查点仍覆盖到更大的序号，校验失败。
 
-Recomputes the hash chain over a time range and names the first broken event. Without \`from\` the chain must start at sequence 1 from the genesis hash, so deleted first events are found; with \`from\`, the range links to the stored event before it.`,
+Recomputes the hash chain over a time range and names the first broken event. Without \`from\` the chain must start at sequence 1 from the genesis hash, so deleted first events are found; with \`from\`, the range links to the stored event before it. The chain is also held to every stored signed checkpoint of the range: its signature must verify under one of the service's signing keys, the chain must have an event at its sequence, and that event's hash must be the signed one. So a history rewritten with every later hash recomputed fails at the first checkpoint past the change, and a log whose last events were deleted fails at the event after its end (a checkpoint covers more). \`checkpointsChecked\` says how many checkpoints held.`,
     answer: '校验结论 · the verdict',
   },
   popsTradeReport: {
