@@ -27,12 +27,12 @@ const NAT64 = ipaddr.parseCIDR('64:ff9b::/96')
 const RANGE_WORDS: Record<string, string> = {
   loopback: 'a loopback address',
   private: 'a private (RFC 1918) address',
-  linkLocal: 'a link-local address (cloud metadata services live there)',
+  linkLocal: 'a link-local address, where cloud metadata services live',
   uniqueLocal: 'a unique-local IPv6 address',
-  unspecified: 'the unspecified address (this host)',
+  unspecified: 'the unspecified address, which means this host',
   multicast: 'a multicast address',
   broadcast: 'the broadcast address',
-  carrierGradeNat: 'a shared (carrier-grade NAT) address',
+  carrierGradeNat: 'a shared address of carrier-grade NAT',
   reserved: 'a reserved address',
 }
 
@@ -74,7 +74,10 @@ export function refusalOf(address: string, allowed: readonly Network[]): string 
   if (allowed.some(([network, bits]) => network.kind() === ip.kind() && ip.match(network, bits))) return null
   const range = ip.range()
   if (range === 'unicast' && (ip.kind() === 'ipv4' || ip.match(GLOBAL_UNICAST_V6))) return null
-  return RANGE_WORDS[range] ?? `a non-public address (${range === 'unicast' ? 'outside 2000::/3' : range})`
+  return (
+    RANGE_WORDS[range] ??
+    (range === 'unicast' ? 'a non-public IPv6 address, outside 2000::/3' : `a non-public address, ${range}`)
+  )
 }
 
 /** A host in a URL as an address or a name (URL keeps an IPv6 literal's brackets). */
