@@ -8,6 +8,8 @@ COPY . .
 RUN npm run build \
   && mkdir -p /app/data && chown node:node /app/data
 ENV HOST=0.0.0.0 PORT=3000 DATA_DIR=/app/data
+# As `npm start`: a 1 GiB heap limit keeps V8's heap growth between collections small (README "Operations").
+ENV NODE_OPTIONS=--max-old-space-size=1024
 EXPOSE 3000
 # The code and dependencies stay root's and read-only to the server; only the embedded database's
 # directory (unused with DATABASE_URL) is the server user's.

@@ -1,11 +1,9 @@
 import { mkdirSync } from 'node:fs'
-import { PGlite } from '@electric-sql/pglite'
+import type { PGlite } from '@electric-sql/pglite'
 import type { SQL } from 'drizzle-orm'
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres'
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import pg from 'pg'
 import { projectFile } from '../project-files.ts'
 import { MarkingClient } from './connect-failure.ts'
@@ -147,13 +145,19 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       },
     }
   }
+  // Loaded only for the embedded database: a server on PostgreSQL never holds PGlite's code.
+  const [{ PGlite: Embedded }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('drizzle-orm/pglite'),
+    import('drizzle-orm/pglite/migrator'),
+  ])
   const inMemory = options.dataDir === 'memory://'
   if (!inMemory) mkdirSync(options.dataDir, { recursive: true })
   // Before PGlite touches the files: a second process must stop here, not after it read them (§10).
   const lock = inMemory ? null : lockDataDir(options.dataDir)
   let client: PGlite
   try {
-    client = await PGlite.create(inMemory ? undefined : options.dataDir)
+    client = await Embedded.create(inMemory ? undefined : options.dataDir)
   } catch (err) {
     lock?.release()
     throw err

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { stringify } from 'csv-stringify/sync'
-import ExcelJS from 'exceljs'
+import type ExcelJS from 'exceljs'
 import type { DecisionLogFilter, DecisionLogRow } from '../services/decision-log.ts'
 
 /** Excel keeps at most this many characters in a cell (Excel specifications and limits). */
@@ -158,19 +158,9 @@ function sheetBacklog(sheet: ExcelJS.Worksheet): number {
   return bytes
 }
 
-/**
- * The log as XLSX through exceljs's streaming writer: rows are committed as they come and zipped on the
- * fly. Sheet 1 has a frozen, filterable header row, column widths, times as Excel dates (Asia/Shanghai
- * wall clock) and codes as text cells; sheet 2 states the filters, registry versions, export time and the
- * range of the chain the rows cover. The output waits for the client between pages.
- */
-export function decisionLogXlsx(
-  pages: AsyncIterable<DecisionLogRow[]>,
-  labels: Labels,
-  context: ExportContext,
-): AsyncIterable<Uint8Array> {
-  const out = new PassThrough({ highWaterMark: 1 << 20 })
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
+/** The streaming workbook with sheet 1's columns, frozen and filterable header row, and per-column styles. */
+function startWorkbook(excel: typeof ExcelJS, out: PassThrough, context: ExportContext) {
+  const workbook = new excel.stream.xlsx.WorkbookWriter({
     stream: out,
     useStyles: true,
     useSharedStrings: false,
@@ -198,7 +188,25 @@ export function decisionLogXlsx(
   sheet.getRow(1).values = DECISION_LOG_COLUMNS.map((c) => c.header)
   sheet.getRow(1).font = { bold: true }
   sheet.getRow(1).commit()
+  return { workbook, sheet, styles }
+}
+
+/**
+ * The log as XLSX through exceljs's streaming writer: rows are committed as they come and zipped on the
+ * fly. Sheet 1 has a frozen, filterable header row, column widths, times as Excel dates (Asia/Shanghai
+ * wall clock) and codes as text cells; sheet 2 states the filters, registry versions, export time and the
+ * range of the chain the rows cover. The output waits for the client between pages.
+ */
+export function decisionLogXlsx(
+  pages: AsyncIterable<DecisionLogRow[]>,
+  labels: Labels,
+  context: ExportContext,
+): AsyncIterable<Uint8Array> {
+  const out = new PassThrough({ highWaterMark: 1 << 20 })
   const write = async () => {
+    // exceljs is loaded with the first XLSX export: its ~27 MiB stay out of a server that never makes one.
+    const { default: excel } = await import('exceljs')
+    const { workbook, sheet, styles } = startWorkbook(excel, out, context)
     let rows = 0
     let first: DecisionLogRow | null = null
     let last: DecisionLogRow | null = null
