@@ -189,9 +189,11 @@ export async function verifyStoredChain(db: Db, range: VerifyRange): Promise<Sto
             ? 'the range has no events'
             : 'the chain has no events'
           : `the chain ends at sequence ${last}`
+      // A forged checkpoint far ahead would otherwise read as a deleted tail.
+      const forged = signatureProblem(top)
       problems.push(
-        signatureProblem(top)
-          ? { sequence: top.sequence, reason: signatureProblem(top)! }
+        forged
+          ? { sequence: top.sequence, reason: forged }
           : {
               sequence: last === null ? pending.sequence : last + 1,
               reason: `${ends}, but a checkpoint signed at ${top.at} covers events up to sequence ${top.sequence}: the tail is missing (its events were deleted)`,
