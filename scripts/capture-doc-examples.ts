@@ -31,6 +31,8 @@ const config = loadConfig({
   WEBHOOK_POLL_MS: '50',
   WEBHOOK_RETRY_BASE_MS: '50',
   WEBHOOK_RETRY_MAX_MS: '100',
+  // Its receiver listens on 127.0.0.1, which webhooks may target only when allowed.
+  WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8',
 })
 const runtime = await openRuntime(config)
 const app = await buildApp({ config, services: runtime.services })
@@ -472,6 +474,22 @@ refusal(
       method: 'POST',
       url: '/v1/webhooks',
       body: { url: 'ftp://declare.example.cn/in', events: ['review.resolved'], organisation: 'default' },
+    },
+    422,
+  ),
+)
+refusal(
+  'createWebhook',
+  422,
+  await problem(
+    {
+      method: 'POST',
+      url: '/v1/webhooks',
+      body: {
+        url: 'http://169.254.169.254/latest/meta-data/',
+        events: ['review.resolved'],
+        organisation: 'default',
+      },
     },
     422,
   ),

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { parseNetworks } from './services/webhook-targets.ts'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -65,6 +66,21 @@ const ConfigSchema = z.object({
   WEBHOOK_RETRY_MAX_MS: positiveInt.max(86_400_000).default(3_600_000),
   /** Webhooks: subscriptions one instance delivers to at once. */
   WEBHOOK_CONCURRENCY: positiveInt.max(100).default(4),
+  /**
+   * Webhooks: networks (CIDRs or addresses, comma-separated) a webhook may target besides public unicast
+   * addresses; empty: loopback, private, link-local, unique-local and other non-public targets are refused,
+   * at registration and at every delivery (README, Security).
+   */
+  WEBHOOK_ALLOWED_NETWORKS: z
+    .string()
+    .default('')
+    .superRefine((text, ctx) => {
+      try {
+        parseNetworks(text)
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message })
+      }
+    }),
   /** Ed25519 private key (PKCS#8 PEM) that signs audit checkpoints; `\n` may stand for newlines. */
   AUDIT_SIGNING_KEY: z.string().includes('PRIVATE KEY', { message: 'must be a PEM private key' }).optional(),
   /** A file holding that key; with neither, the key is `DATA_DIR/audit-signing-key.pem`, made on first start. */

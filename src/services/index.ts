@@ -11,6 +11,7 @@ import { ReviewService } from './review-service.ts'
 import { ScreeningService } from './screening-service.ts'
 import { TradeReportService } from './trade-report.ts'
 import { WebhookService } from './webhook-service.ts'
+import { parseNetworks, WebhookTargets } from './webhook-targets.ts'
 import { WebhookWorker } from './webhook-worker.ts'
 
 export interface Services {
@@ -29,6 +30,8 @@ export interface Services {
   webhooks: WebhookService
   /** Delivers webhook events; the server starts it (`start()`), the runtime closes it. */
   webhookWorker: WebhookWorker
+  /** Which addresses webhooks may target (WEBHOOK_ALLOWED_NETWORKS), checked at registration and delivery. */
+  webhookTargets: WebhookTargets
 }
 
 let nomenclature: Nomenclature | undefined
@@ -61,7 +64,8 @@ export async function createServices(
   const screenings = new ScreeningService(database.db, registry, committer, nomenclature, {
     lineFacts: !leftOut.has('lineFacts'),
   })
-  const webhookWorker = new WebhookWorker(database.db, {
+  const webhookTargets = new WebhookTargets(parseNetworks(config.WEBHOOK_ALLOWED_NETWORKS))
+  const webhookWorker = new WebhookWorker(database.db, webhookTargets, {
     pollMs: config.WEBHOOK_POLL_MS,
     timeoutMs: config.WEBHOOK_TIMEOUT_MS,
     retryBaseMs: config.WEBHOOK_RETRY_BASE_MS,
@@ -82,7 +86,8 @@ export async function createServices(
     signer,
     signingKeyGenerated: generated,
     tradeReport: new TradeReportService(database.db, registry, nomenclature),
-    webhooks: new WebhookService(database.db, signer),
+    webhooks: new WebhookService(database.db, signer, webhookTargets),
     webhookWorker,
+    webhookTargets,
   }
 }

@@ -197,6 +197,15 @@ export const PROBLEM_CODES = {
     handling: 'Split the declaration into smaller ones; nothing was recorded.',
     on: ['createScreening', 'rescreenScreening'],
   },
+  WEBHOOK_TARGET_FORBIDDEN: {
+    status: 422,
+    title: 'Webhook target not allowed',
+    meaning:
+      'Webhook 地址是（或解析到）回环、内网、链路本地等非公网地址 · the webhook URL’s host is, or resolves to, a loopback, private, link-local or other non-public address',
+    handling:
+      'Use a receiver at a public address; for a receiver on an internal network, the operator lists its network in `WEBHOOK_ALLOWED_NETWORKS`. `errors` names `/url` and the address.',
+    on: ['createWebhook'],
+  },
   RATE_LIMITED: {
     status: 429,
     title: 'Too many requests',

@@ -6,8 +6,9 @@ import { webhookAttempts, webhookDeliveries, webhookSubscriptions } from '../db/
 import type { Principal } from './actor.ts'
 import { appendEvents, lockChain } from './audit-log.ts'
 import type { CheckpointSigner } from './audit-signer.ts'
-import { notFound } from './errors.ts'
+import { AppError, notFound } from './errors.ts'
 import { type FeedEventType, feedTail } from './event-feed.ts'
+import type { WebhookTargets } from './webhook-targets.ts'
 
 export interface WebhookSubscription {
   id: string
@@ -61,17 +62,26 @@ export class WebhookService {
   constructor(
     private readonly db: Db,
     private readonly signer: CheckpointSigner,
+    private readonly targets: WebhookTargets,
   ) {}
 
   /**
    * Subscribes `url` to an organisation's events from now on: the subscription starts at the feed's
    * tail, read under the chain lock, so every event committed after it is delivered and none before.
+   * A URL whose host is, or resolves to, an address webhooks may not target is refused (422
+   * `WEBHOOK_TARGET_FORBIDDEN`); each delivery checks the address it connects to again.
    */
   async create(
     input: { url: string; events: readonly FeedEventType[]; organisation: string },
     actor: Principal,
     requestId: string | null,
   ): Promise<{ subscription: WebhookSubscription; secret: string }> {
+    const refused = await this.targets.refuseUrl(input.url)
+    if (refused)
+      throw new AppError(422, 'WEBHOOK_TARGET_FORBIDDEN', `the webhook URL may not be a target: ${refused}`, {
+        title: 'Webhook target not allowed',
+        errors: [{ path: '/url', code: 'TARGET_NOT_ALLOWED', message: refused }],
+      })
     const secret = newSecret()
     const events = [...new Set(input.events)]
     const id = uuidv7()

@@ -1,9 +1,13 @@
+import http from 'node:http'
+import https from 'node:https'
+import { isIP } from 'node:net'
 import { eq, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import { retryDelayMs, SIGNATURE_HEADER, signatureHeader } from '../core/webhook-signature.ts'
 import { type Db, queryRows, type Tx } from '../db/client.ts'
 import { webhookAttempts, webhookDeliveries } from '../db/schema.ts'
 import { feedEventOf } from './event-feed.ts'
+import { hostOf, TargetRefused, type WebhookTargets } from './webhook-targets.ts'
 
 export interface WebhookWorkerOptions {
   /** How often an idle worker looks for new events and due retries. */
@@ -76,9 +80,15 @@ export class WebhookWorker {
   private readonly leaseMs: number
 
   private log: WebhookWorkerLog = { warn: () => {} }
+  /** Connections kept open between deliveries; each was checked (`WebhookTargets#lookup`) when it was made. */
+  private readonly agents = {
+    'http:': new http.Agent({ keepAlive: true }),
+    'https:': new https.Agent({ keepAlive: true }),
+  }
 
   constructor(
     private readonly db: Db,
+    private readonly targets: WebhookTargets,
     private readonly options: WebhookWorkerOptions,
   ) {
     // A claim outlives the sends it makes (one at a time, each bounded by the timeout) by a wide margin.
@@ -107,6 +117,8 @@ export class WebhookWorker {
     this.timer = null
     this.aborts.abort()
     await this.running
+    this.agents['http:'].destroy()
+    this.agents['https:'].destroy()
   }
 
   private schedule(ms: number): void {
@@ -294,6 +306,11 @@ export class WebhookWorker {
     if (rows.length === 0) throw new LeaseLost()
   }
 
+  /**
+   * One attempt. The address connected to is checked first (webhook-targets.ts): a literal one here, a
+   * name's in the connection's `lookup`, so a name that resolved to a public address at registration and
+   * to a private one now is refused without a connection, and recorded as a failed attempt.
+   */
   private async send(sub: Claimed, delivery: Pending): Promise<Outcome> {
     const at = new Date()
     const started = performance.now()
@@ -303,9 +320,13 @@ export class WebhookWorker {
       statusCode,
       error,
     })
+    const timeout = AbortSignal.timeout(this.options.timeoutMs)
     try {
-      const response = await fetch(sub.url, {
-        method: 'POST',
+      const url = new URL(sub.url)
+      const host = hostOf(sub.url)
+      const refused = isIP(host) ? this.targets.refuseAddress(host) : null
+      if (refused) throw new TargetRefused(`target not allowed: ${refused}`)
+      const status = await this.post(url, {
         headers: {
           'content-type': 'application/json',
           'user-agent': 'popscreen-webhooks/1',
@@ -314,18 +335,48 @@ export class WebhookWorker {
           'popscreen-delivery-id': delivery.id,
         },
         body: delivery.body,
-        // A redirect is an answer that is not 2xx: following it would send the event somewhere unchecked.
-        redirect: 'manual',
-        signal: AbortSignal.any([AbortSignal.timeout(this.options.timeoutMs), this.aborts.signal]),
+        signal: AbortSignal.any([timeout, this.aborts.signal]),
       })
-      await response.body?.cancel().catch(() => {})
-      const ok = response.status >= 200 && response.status < 300
-      return done(response.status, ok ? null : `answered HTTP ${response.status}`)
+      const ok = status >= 200 && status < 300
+      return done(status, ok ? null : `answered HTTP ${status}`)
     } catch (err) {
-      const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } }
-      if (e.name === 'TimeoutError') return done(null, `no answer within ${this.options.timeoutMs} ms`)
-      return done(null, e.cause?.code ?? e.cause?.message ?? e.message ?? String(err))
+      if (err instanceof TargetRefused) return done(null, err.message)
+      if (timeout.aborted) return done(null, `no answer within ${this.options.timeoutMs} ms`)
+      const e = err as { code?: string; message?: string }
+      return done(null, e.code ?? e.message ?? String(err))
     }
+  }
+
+  /**
+   * POSTs the body and resolves to the answer's status once its headers came (the body is drained, or cut
+   * by the signal). Redirects are not followed: one is an answer that is not 2xx, since following it would
+   * send the event somewhere unchecked.
+   */
+  private post(
+    url: URL,
+    { headers, body, signal }: { headers: Record<string, string>; body: string; signal: AbortSignal },
+  ): Promise<number> {
+    const protocol = url.protocol === 'https:' ? 'https:' : 'http:'
+    const request = protocol === 'https:' ? https.request : http.request
+    return new Promise((resolve, reject) => {
+      const req = request(
+        url,
+        {
+          method: 'POST',
+          headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+          agent: this.agents[protocol],
+          lookup: this.targets.lookup,
+          signal,
+        },
+        (response) => {
+          response.on('error', () => {})
+          response.resume()
+          resolve(response.statusCode ?? 0)
+        },
+      )
+      req.on('error', reject)
+      req.end(body)
+    })
   }
 
   /** Writes the attempt; the retry time when it failed, null when delivered. */

@@ -78,7 +78,12 @@ describe.runIf(usingPostgres)('the service on a role with INSERT and SELECT on t
     for (const line of script.split('\n').filter((l) => l.trim() && !l.startsWith('--')))
       if (line.startsWith('\\connect ')) url = db.url
       else await asSuperuser(line, url)
-    t = await createTestApp({ DATABASE_URL: urlAs(service), MIGRATION_DATABASE_URL: urlAs(owner) })
+    t = await createTestApp({
+      DATABASE_URL: urlAs(service),
+      MIGRATION_DATABASE_URL: urlAs(owner),
+      // The webhook test's receiver listens on 127.0.0.1.
+      WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8',
+    })
   })
   afterAll(async () => {
     await t?.close()

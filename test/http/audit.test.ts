@@ -53,7 +53,18 @@ describe('audit trail', () => {
       expect(matching[0].payload.request.declaration.id).toBe(`AUD-${i}`)
     }
     const verdict = (await t.app.inject({ url: '/v1/audit/verify', headers: await t.auth('auditor') })).json()
-    expect(verdict).toEqual({ ok: true, checked: events.length, firstBrokenSequence: null, reason: null })
+    // Every stored checkpoint was held against the chain (one per batch: fewer than the events).
+    const checkpoints = (
+      await t.app.inject({ url: '/v1/audit/checkpoints?limit=1000', headers: await t.auth('auditor') })
+    ).json().items
+    expect(checkpoints.length).toBeGreaterThan(0)
+    expect(verdict).toEqual({
+      ok: true,
+      checked: events.length,
+      firstBrokenSequence: null,
+      reason: null,
+      checkpointsChecked: checkpoints.length,
+    })
   })
 
   it('records registry seeding and key creation', async () => {

@@ -4,6 +4,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { verifySignature } from '../../src/core/webhook-signature.ts'
 import { SCREENING_REQUEST_EXAMPLES } from '../../src/http/docs/examples/screening-requests.ts'
@@ -15,12 +16,14 @@ const RESOLUTION = { outcome: 'ALLOW', reasonCode: 'PERMIT_VERIFIED', note: '许
 const ALL_TYPES = ['screening.created', 'review.opened', 'review.resolved', 'screening.rescreened']
 
 /** Fast retries so a test sees several attempts: the schedule is configuration (README, Configuration). */
-const FAST = {
+const FAST_RETRIES = {
   WEBHOOK_POLL_MS: '50',
   WEBHOOK_TIMEOUT_MS: '400',
   WEBHOOK_RETRY_BASE_MS: '50',
   WEBHOOK_RETRY_MAX_MS: '200',
 }
+/** The receivers listen on 127.0.0.1, which webhooks may not target unless the operator allows it. */
+const FAST = { ...FAST_RETRIES, WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8' }
 
 type Behaviour = 'refuse' | 'hang' | 'accept'
 
@@ -178,6 +181,168 @@ describe('webhook subscriptions', () => {
         (await call(t, 'POST', '/v1/webhooks', { url, events: ['review.resolved'], organisation: 'x' }, role))
           .statusCode,
       ).toBe(403)
+  })
+})
+
+describe('webhook targets: loopback, private, link-local and other non-public addresses', () => {
+  let t: TestApp
+  beforeAll(async () => {
+    // No WEBHOOK_ALLOWED_NETWORKS: the default. The worker is never started here: nothing is sent.
+    t = await createTestApp(FAST_RETRIES)
+  })
+  afterAll(() => t.close())
+
+  it.each([
+    ['http://127.0.0.1:8080/hook', /127\.0\.0\.1 is a loopback address/],
+    ['http://10.1.2.3/hook', /10\.1\.2\.3 is a private \(RFC 1918\) address/],
+    ['http://192.168.1.20/hook', /private/],
+    ['http://169.254.169.254/latest/meta-data/', /169\.254\.169\.254 is a link-local address/],
+    ['http://[::1]:8080/hook', /::1 is a loopback address/],
+    ['http://[fd12:3456::1]/hook', /unique-local/],
+    ['http://[::ffff:127.0.0.1]/hook', /loopback/],
+    ['http://0x7f.1/hook', /127\.0\.0\.1 is a loopback address/],
+    ['http://0.0.0.0:3000/hook', /unspecified/],
+    ['http://100.64.0.1/hook', /carrier-grade NAT/],
+    ['http://localhost:8080/hook', /localhost resolves to (127\.0\.0\.1|::1), a loopback address/],
+  ])('refuses %s at registration, naming /url, and stores nothing', async (url, why) => {
+    const before = (await call(t, 'GET', '/v1/webhooks')).json().items.length
+    const res = await call(t, 'POST', '/v1/webhooks', { url, events: ['review.resolved'], organisation: 'x' })
+    expect(res.statusCode).toBe(422)
+    const problem = res.json()
+    expect(problem).toMatchObject({ code: 'WEBHOOK_TARGET_FORBIDDEN', status: 422 })
+    expect(problem.errors).toEqual([
+      expect.objectContaining({
+        path: '/url',
+        code: 'TARGET_NOT_ALLOWED',
+        message: expect.stringMatching(why),
+      }),
+    ])
+    expect(problem.errors[0].message).toContain('WEBHOOK_ALLOWED_NETWORKS')
+    expect((await call(t, 'GET', '/v1/webhooks')).json().items.length).toBe(before)
+  })
+
+  it('refuses a host name that resolves to a private address, and lets in one that resolves to public ones', async () => {
+    const targets = t.runtime.services.webhookTargets
+    const system = targets.resolver
+    try {
+      targets.resolver = async (host) =>
+        host === 'intranet.example.test'
+          ? [
+              { address: '93.184.215.14', family: 4 },
+              { address: '10.0.0.5', family: 4 },
+            ]
+          : [{ address: '2606:4700::6810:84e5', family: 6 }]
+      const refused = await call(t, 'POST', '/v1/webhooks', {
+        url: 'https://intranet.example.test/hook',
+        events: ['review.resolved'],
+        organisation: 'x',
+      })
+      expect(refused.statusCode).toBe(422)
+      expect(refused.json().errors[0].message).toMatch(
+        /intranet\.example\.test resolves to 10\.0\.0\.5, a private \(RFC 1918\) address/,
+      )
+      const accepted = await call(t, 'POST', '/v1/webhooks', {
+        url: 'https://declare.example.test/hook',
+        events: ['review.resolved'],
+        organisation: 'x',
+      })
+      expect(accepted.statusCode).toBe(201)
+      await call(t, 'DELETE', `/v1/webhooks/${accepted.json().id}`)
+    } finally {
+      targets.resolver = system
+    }
+  })
+})
+
+describe('a webhook whose name resolves to a refused address at delivery', () => {
+  let t: TestApp
+  beforeAll(async () => {
+    t = await createTestApp(FAST_RETRIES)
+  })
+  afterAll(() => t.close())
+
+  it('is refused without a connection and recorded as a failed attempt, however it was registered', async () => {
+    const r = await receiver([])
+    const port = new URL(r.url).port
+    const targets = t.runtime.services.webhookTargets
+    // DNS rebinding: the name resolves to a public address when registered, to loopback afterwards. Only
+    // the first answer is public, so no later look-up could send anything off this machine.
+    let lookups = 0
+    targets.resolver = async (host) => {
+      if (host !== 'hooks.rebind.test') throw Object.assign(new Error('no such name'), { code: 'ENOTFOUND' })
+      return lookups++ === 0
+        ? [{ address: '93.184.215.14', family: 4 }]
+        : [{ address: '127.0.0.1', family: 4 }]
+    }
+    try {
+      const rebound = await subscribe(t, `http://hooks.rebind.test:${port}/hook`, ['screening.created'])
+      expect(lookups).toBe(1)
+      // A subscription stored before targets were checked: a literal loopback URL put in the table.
+      const literal = await subscribe(t, `http://hooks.unresolved.test:${port}/hook`, ['screening.created'])
+      await t.runtime.database.db.execute(
+        sql`update webhook_subscriptions set url = ${`http://127.0.0.1:${port}/hook`} where id = ${literal.id}`,
+      )
+      t.runtime.services.webhookWorker.start()
+      await call(t, 'POST', '/v1/screenings', ALLOW, 'screener')
+      for (const [hook, why] of [
+        [rebound, 'target not allowed: hooks.rebind.test resolves to 127.0.0.1, a loopback address'],
+        [literal, 'target not allowed: 127.0.0.1 is a loopback address'],
+      ] as const) {
+        await waitFor('two refused attempts', async () => {
+          const [d] = await deliveries(t, hook.id)
+          return (d?.attempts.length ?? 0) >= 2
+        })
+        const [d] = await deliveries(t, hook.id)
+        expect(d!.status).toBe('pending')
+        expect(d!.attempts[0]).toMatchObject({
+          statusCode: null,
+          error: `${why} (not in WEBHOOK_ALLOWED_NETWORKS)`,
+        })
+        await call(t, 'DELETE', `/v1/webhooks/${hook.id}`)
+      }
+      expect(r.received).toEqual([])
+    } finally {
+      await r.close()
+    }
+  })
+})
+
+describe('WEBHOOK_ALLOWED_NETWORKS', () => {
+  let t: TestApp
+  beforeAll(async () => {
+    t = await createTestApp({ ...FAST_RETRIES, WEBHOOK_ALLOWED_NETWORKS: '127.0.0.0/8, ::1' })
+    t.runtime.services.webhookWorker.start()
+  })
+  afterAll(() => t.close())
+
+  it('lets the listed networks in, at registration and delivery, and no other', async () => {
+    const r = await receiver([])
+    try {
+      const port = new URL(r.url).port
+      const local = await call(t, 'POST', '/v1/webhooks', {
+        url: `http://localhost:${port}/hook`,
+        events: ['review.resolved'],
+        organisation: 'default',
+      })
+      expect(local.statusCode, local.body).toBe(201)
+      await call(t, 'DELETE', `/v1/webhooks/${local.json().id}`)
+      for (const url of ['http://10.1.2.3/hook', 'http://169.254.169.254/', 'http://[fd00::1]/'])
+        expect(
+          (
+            await call(t, 'POST', '/v1/webhooks', { url, events: ['review.resolved'], organisation: 'x' })
+          ).json(),
+        ).toMatchObject({ code: 'WEBHOOK_TARGET_FORBIDDEN' })
+
+      t.runtime.services.webhookTargets.resolver = async () => [{ address: '127.0.0.1', family: 4 }]
+      const hook = await subscribe(t, `http://hooks.internal.test:${port}/hook`, ['screening.created'])
+      const screened = (await call(t, 'POST', '/v1/screenings', ALLOW, 'screener')).json()
+      await waitFor('the delivery', () => r.accepted().length >= 1)
+      expect(JSON.parse(r.accepted()[0]!.body).screeningId).toBe(screened.screeningId)
+      expect(r.accepted()[0]!.headers.host).toBe(`hooks.internal.test:${port}`)
+      await call(t, 'DELETE', `/v1/webhooks/${hook.id}`)
+    } finally {
+      await r.close()
+    }
   })
 })
 

@@ -155,9 +155,9 @@ Streams audit events as NDJSON (verifiable offline) or CSV (opens in Excel with 
   },
   verifyAuditChain: {
     summary: '校验审计哈希链 · Verify the audit hash chain',
-    description: `重新计算时间范围内审计事件的哈希链；\`ok: false\` 时 \`firstBrokenSequence\` 指出第一条被改动的事件。不带 \`from\` 时，链必须从序号 1 和创世哈希开始，开头被删除的事件会被发现。
+    description: `重新计算时间范围内审计事件的哈希链，并与库中每个签名检查点核对（签名有效、该序号有事件、事件哈希与签名哈希一致）；\`ok: false\` 时 \`firstBrokenSequence\` 指出第一条被改动的事件。不带 \`from\` 时，链必须从序号 1 和创世哈希开始，开头被删除的事件会被发现；末尾事件被删除时，检查点仍覆盖到更大的序号，校验失败。
 
-Recomputes the hash chain over a time range and names the first broken event. Without \`from\` the chain must start at sequence 1 from the genesis hash, so deleted first events are found; with \`from\`, the range links to the stored event before it.`,
+Recomputes the hash chain over a time range and names the first broken event. Without \`from\` the chain must start at sequence 1 from the genesis hash, so deleted first events are found; with \`from\`, the range links to the stored event before it. The chain is also held to every stored signed checkpoint of the range: its signature must verify under one of the service's signing keys, the chain must have an event at its sequence, and that event's hash must be the signed one. So a history rewritten with every later hash recomputed fails at the first checkpoint past the change, and a log whose last events were deleted fails at the event after its end (a checkpoint covers more). \`checkpointsChecked\` says how many checkpoints held.`,
     answer: '校验结论 · the verdict',
   },
   popsTradeReport: {
@@ -235,9 +235,9 @@ Events in commit order, each written in the same transaction as the change it re
   },
   createWebhook: {
     summary: '订阅 Webhook · Subscribe a URL to events',
-    description: `把一个组织的事件（\`events\` 中列出的类型；列出 \`registry.activated\` 时也包括名录生效事件）逐个以 JSON POST 到 \`url\`（仅 http:// 或 https://）。从订阅时起的事件才会发送。回复中的 \`secret\` 只显示这一次：接收方用它核验每个请求的 \`Popscreen-Signature: t=<unix 秒>,v1=<HMAC-SHA256(secret, "<t>.<原始请求体>") 的十六进制>\`。非 2xx 或超时会按指数退避（带随机抖动）一直重试；同一订阅按顺序投递，前一个成功后才发下一个，因此至少送达一次、可能重复（按事件 \`id\` 去重）。
+    description: `把一个组织的事件（\`events\` 中列出的类型；列出 \`registry.activated\` 时也包括名录生效事件）逐个以 JSON POST 到 \`url\`（仅 http:// 或 https://，且须为公网地址：回环、内网、链路本地等地址返回 422 \`WEBHOOK_TARGET_FORBIDDEN\`，除非运维在 \`WEBHOOK_ALLOWED_NETWORKS\` 中列出该网段）。从订阅时起的事件才会发送。回复中的 \`secret\` 只显示这一次：接收方用它核验每个请求的 \`Popscreen-Signature: t=<unix 秒>,v1=<HMAC-SHA256(secret, "<t>.<原始请求体>") 的十六进制>\`。非 2xx 或超时会按指数退避（带随机抖动）一直重试；同一订阅按顺序投递，前一个成功后才发下一个，因此至少送达一次、可能重复（按事件 \`id\` 去重）。
 
-POSTs each of an organisation's events of the listed types (\`registry.activated\` too, when listed) to \`url\` as JSON, signed with \`Popscreen-Signature\`; the \`secret\` is in this answer only. Delivery is at least once and in order per subscription: a non-2xx answer or a timeout is retried with exponential backoff and jitter, without end, and the next event waits. Deduplicate on the event's \`id\`. See README, "Following a declaration", for checking the signature.`,
+POSTs each of an organisation's events of the listed types (\`registry.activated\` too, when listed) to \`url\` as JSON, signed with \`Popscreen-Signature\`; the \`secret\` is in this answer only. The URL must be at a public address: a host that is, or resolves to, a loopback, private (RFC 1918), link-local (169.254.0.0/16, cloud metadata), unique-local or other non-public address is refused with 422 \`WEBHOOK_TARGET_FORBIDDEN\` (\`errors\` names \`/url\` and the address) unless the operator lists its network in \`WEBHOOK_ALLOWED_NETWORKS\`; each delivery checks the address it connects to again, and records a refused one as a failed attempt. Delivery is at least once and in order per subscription: a non-2xx answer or a timeout is retried with exponential backoff and jitter, without end, and the next event waits. Deduplicate on the event's \`id\`. See README, "Following a declaration", for checking the signature.`,
     requestExamples: {
       'review-outcomes-for-nanning-customs': {
         summary: '把审核结论推送给报关系统 · review outcomes to a declaration system',
