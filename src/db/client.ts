@@ -10,6 +10,7 @@ import { MarkingClient } from './connect-failure.ts'
 import { copyOut } from './copy-out.ts'
 import { type LockOwner, lockDataDir } from './data-dir-lock.ts'
 import { type ChannelHandlers, type Listener, listen } from './listener.ts'
+import { type OneSnapshotHooks, readOneSnapshot } from './one-snapshot.ts'
 import * as schema from './schema.ts'
 import { grantServiceRole } from './service-role.ts'
 
@@ -45,6 +46,17 @@ export interface Database {
    * share the database there; a PGlite directory has one process).
    */
   listen?(channel: string, handlers: ChannelHandlers): Promise<Listener>
+  /**
+   * Runs read-only statements as of one moment, each after `setup` (SET LOCAL …) in its transaction, and
+   * returns their rows in statement order. PostgreSQL: at the same time on several backends reading one
+   * exported snapshot, the first on a connection of the main pool, the others on connections the long-read
+   * pool has to spare (see `readOneSnapshot`). PGlite: one after the other in one transaction.
+   */
+  readOneSnapshot<T>(
+    setup: readonly SQL[],
+    statements: readonly SQL[],
+    hooks?: OneSnapshotHooks,
+  ): Promise<T[][]>
   /** PGlite: the owner of a stale DATA_DIR lock this process took over (it died without releasing it). */
   readonly staleLockOwner?: LockOwner | null
   close(): Promise<void>
@@ -137,6 +149,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
           await client.end()
         }
       },
+      readOneSnapshot: <T>(setup: readonly SQL[], statements: readonly SQL[], hooks?: OneSnapshotHooks) =>
+        readOneSnapshot<T>(pool, exportPool, setup, statements, hooks),
       copyOut: (statements) => copyOut(exportPool, statements),
       listen: (channel, handlers) =>
         listen(options.databaseUrl!, channel, handlers, (err) => options.onPoolError?.(err)),
@@ -172,6 +186,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       await client.query('select 1')
     },
     migrate: () => migratePglite(drizzlePglite(client), { migrationsFolder: MIGRATIONS_FOLDER }),
+    readOneSnapshot: <T>(setup: readonly SQL[], statements: readonly SQL[]) =>
+      db.transaction(async (tx) => {
+        for (const s of setup) await tx.execute(s)
+        const rows: T[][] = []
+        for (const s of statements) rows.push(await queryRows<T>(tx, s))
+        return rows
+      }),
     close: async () => {
       try {
         await client.close()

@@ -85,7 +85,7 @@ export async function createServices(
     nomenclature,
     signer,
     signingKeyGenerated: generated,
-    tradeReport: new TradeReportService(database.db, registry, nomenclature),
+    tradeReport: new TradeReportService(database, registry, nomenclature),
     webhooks: new WebhookService(database.db, signer, webhookTargets),
     webhookWorker,
     webhookTargets,

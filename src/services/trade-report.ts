@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm'
-import { type Db, queryRows } from '../db/client.ts'
+import type { Database } from '../db/client.ts'
+import type { OneSnapshotHooks } from '../db/one-snapshot.ts'
 import {
   type DirectionFigures,
   emptyFigures,
@@ -55,13 +56,21 @@ interface Row {
   amount: number
 }
 
-/** The breakdowns of §8, each one pass over the period's lines, with the `grouping()` bits of its set. */
+/** The breakdowns of §8 with the `grouping()` bits of their set, and the fine pass each is summed from. */
 const BREAKDOWNS = [
-  ['month', 7],
-  ['hs_code', 11],
-  ['trade_country', 13],
-  ['customs_office', 14],
+  ['month', 7, 'by_month_hs'],
+  ['hs_code', 11, 'by_month_hs'],
+  ['trade_country', 13, 'by_place'],
+  ['customs_office', 14, 'by_place'],
 ] as const
+
+/**
+ * The report's two statements: `time` gives the month and HS-code breakdowns with the per-direction and
+ * per-group figures (summed from the months), `place` the trade-country and customs-office breakdowns.
+ */
+export const REPORT_PARTS = ['time', 'place'] as const
+export type ReportPart = (typeof REPORT_PARTS)[number]
+const PASS = { time: 'by_month_hs', place: 'by_place' } as const
 
 /**
  * The figures each breakdown's pass sums, over `lines`; `scr`/`scr_hs` and `tot`/`tot_hs` count the lines
@@ -90,8 +99,12 @@ const CELL_SUMS = sql.raw(`sum(lines)::int as lines, sum(kilograms) as kilograms
   sum(nval)::int as nval, sum(amount) as amount, sum(qty) as qty`)
 
 /**
- * One statement, built so that no step sorts, and none hashes more than the period's lines that met a
- * group (EXPLAIN ANALYZE on 1,000,000 lines, README "Reports"):
+ * One of the report's two statements (`part`: `time` or `place`, see REPORT_PARTS), which
+ * `TradeReportService` runs at the same time on two backends reading one snapshot. Each reads the period's
+ * lines itself (the preamble below, ~0.7 s of a year's ~2 s) and then makes one of the two fine passes
+ * and the breakdowns summed from it: with two cores the report waits for the longer of the two, not for
+ * their sum (README "Reports"). Each is built so that no step sorts, and none hashes more than the
+ * period's lines that met a group (EXPLAIN ANALYZE on 1,000,000 lines, README "Reports"):
  * - `multi`, `superseded`: only the latest screening of a declaration in the period counts. Each screening
  *   has one fact row marked `first_line`; the partial index `screening_lines_first_line_idx` (migration
  *   0011) gives them in declaration order, so the declarations screened more than once in the period, and
@@ -109,21 +122,21 @@ const CELL_SUMS = sql.raw(`sum(lines)::int as lines, sum(kilograms) as kilograms
  *   neither count(distinct) nor a window over the lines (which cost ~0.5 s with the string searches it fed).
  *   `gkey` is the line's group; for the few lines meeting several groups it lists them, each with its two
  *   flags (a key of its own), since one count per flag cannot tell which of them the line was first for.
- * - two hash aggregations over the lines, keyed by `gkey`, direction, currency and other unit, one with
- *   month and HS code, the other with trade country and customs office (each line and declaration has
+ * - a hash aggregation over the lines, keyed by `gkey`, direction, currency and other unit, with month
+ *   and HS code (`time`) or with trade country and customs office (`place`) (each line and declaration has
  *   one month, country and office; HS codes are few per group, so these hold ~8,500 and ~20,000 rows of a
  *   year), from which the four breakdowns are summed: two passes over the lines instead of one per
  *   breakdown; grouping sets over the same input were planned with sorts. The decisions are booleans of
  *   the line (a text comparison per figure and pass otherwise), the counts are summed as int (a sum of
  *   bigint accumulates in numeric).
  * - `cells`: each small result expanded to its groups (declarations from the summed flags, or from the
- *   flags in `gkey`) and to the totals' pseudo-group; then the rows the report is built from, with the
- *   per-direction and per-group figures summed from the months (each line and declaration has one). The
+ *   flags in `gkey`) and to the totals' pseudo-group; then the rows the report is built from, with (in
+ *   `time`) the per-direction and per-group figures summed from the months (each line and declaration has one). The
  *   planner expects `unnest` to return 10 elements, so it would sort the expanded rows (every text
  *   comparison through `strcoll` under the database's C.UTF-8 collation); `enable_sort` is off for the
  *   statement, which leaves it hashes (the hash tables hold a few thousand rows).
  */
-export function reportSql(filter: TradeReportFilter): SQL {
+export function reportSql(filter: TradeReportFilter, part: ReportPart): SQL {
   const period = sql`decided_day >= ${filter.from} and decided_day <= ${filter.to}`
   // Screenings whose review case is resolved with an outcome: the final disposition of their REVIEW lines
   // (ALLOW, BLOCK, or none for any other outcome); a case open or resolved as REVIEW leaves them REVIEW.
@@ -133,13 +146,14 @@ export function reportSql(filter: TradeReportFilter): SQL {
   const flags = (group: SQL) =>
     sql`(${group} = any(first_groups))::int || (${group} = any(first_hs_groups))::int`
   // Each breakdown summed from the fine pass that holds its column.
-  const passes = BREAKDOWNS.map(
-    ([column]) => sql`select gkey, direction, ${sql.raw(`'${column}'`)} as k,
+  const breakdowns = BREAKDOWNS.filter(([, , pass]) => pass === PASS[part])
+  const passes = breakdowns.map(
+    ([column, , pass]) => sql`select gkey, direction, ${sql.raw(`'${column}'`)} as k,
       ${sql.raw(column === 'month' ? `to_char(month, 'YYYY-MM')` : column)} as v, currency, other, ounit,
-      ${RESUMS} from ${sql.raw(column === 'month' || column === 'hs_code' ? 'by_month_hs' : 'by_place')}
+      ${RESUMS} from ${sql.raw(pass)}
       group by gkey, direction, ${sql.raw(column)}, currency, other, ounit`,
   )
-  const bits = sql.raw(`case k ${BREAKDOWNS.map(([c, b]) => `when '${c}' then ${b}`).join(' ')} end`)
+  const bits = sql.raw(`case k ${breakdowns.map(([c, b]) => `when '${c}' then ${b}`).join(' ')} end`)
   const at = (column: string) => sql.raw(`case when k = '${column}' then v end`)
   /**
    * Rows of one kind: per breakdown cell, and per direction and per group summed from the months (each
@@ -150,12 +164,16 @@ export function reportSql(filter: TradeReportFilter): SQL {
       ${at('trade_country')} as trade_country, ${at('customs_office')} as customs_office, ${key} as key,
       ${figures(sql`case when k = 'hs_code' then sum(scr_hs) else sum(scr) end`)}
     from cells where ${where} group by grp, direction, k, v, ${key} having ${having}
-    union all
+    ${
+      part === 'time'
+        ? sql`union all
     select ${sql.raw(`'${kind}'`)}, grp, 15, direction, null, null, null, null, ${key}, ${figures(sql`sum(scr)`)}
     from cells where k = 'month' and ${where} group by grp, direction, ${key} having ${having}
     union all
     select ${sql.raw(`'${kind}'`)}, grp, 31, null, null, null, null, null, ${key}, ${figures(sql`sum(scr)`)}
     from cells where k = 'month' and ${where} group by grp, ${key} having ${having}`
+        : sql``
+    }`
   const counts = (declarations: SQL) => sql`(${declarations})::int as declarations, sum(lines)::int as lines,
     coalesce(sum(kilograms), 0)::float8 as kilograms, sum(no_qty)::int as no_qty, sum(i_allow)::int as i_allow,
     sum(i_review)::int as i_review, sum(i_block)::int as i_block, sum(f_allow)::int as f_allow,
@@ -187,12 +205,15 @@ export function reportSql(filter: TradeReportFilter): SQL {
       from screening_lines
       where ${period} and groups <> '{}' ${filter.direction ? sql`and direction = ${filter.direction}` : sql``}
         and screening_id not in (select screening_id from superseded)
-    ), by_month_hs as materialized (
+    ), ${
+      part === 'time'
+        ? sql`by_month_hs as materialized (
       select gkey, direction, month, hs_code, currency, other, ounit, ${LINE_SUMS}
-      from lines group by gkey, direction, month, hs_code, currency, other, ounit
-    ), by_place as materialized (
+      from lines group by gkey, direction, month, hs_code, currency, other, ounit`
+        : sql`by_place as materialized (
       select gkey, direction, trade_country, customs_office, currency, other, ounit, ${LINE_SUMS}
-      from lines group by gkey, direction, trade_country, customs_office, currency, other, ounit
+      from lines group by gkey, direction, trade_country, customs_office, currency, other, ounit`
+    }
     ), passes as (
       ${sql.join(passes, sql` union all `)}
     ), cells as materialized (
@@ -219,22 +240,31 @@ const round = (n: number) => Math.round(n * 1000) / 1000
 /** Builds the POPs trade report from the fact table (contract §8). */
 export class TradeReportService {
   constructor(
-    private readonly db: Db,
+    private readonly database: Database,
     private readonly registry: RegistryService,
     private readonly nomenclature: Nomenclature,
+    /** Tests: see `OneSnapshotHooks`. */
+    private readonly hooks: OneSnapshotHooks = {},
   ) {}
 
   async report(filter: TradeReportFilter): Promise<PopsTradeReport> {
     // The breakdowns' hashes of a year's lines fit in memory with 64 MB (the default 4 MB spilled them to
-    // disk); one backend; no JIT, which the planner's estimates of the expanded groups would otherwise
+    // disk), in each of the two backends; no parallel workers; no JIT, which the planner's estimates of the expanded groups would otherwise
     // pay for (compiling took longer than it saved).
-    const rows = await this.db.transaction(async (tx) => {
-      await tx.execute(sql`set local work_mem = '64MB'`)
-      await tx.execute(sql`set local max_parallel_workers_per_gather = 0`)
-      await tx.execute(sql`set local jit = off`)
-      await tx.execute(sql`set local enable_sort = off`)
-      return queryRows<Row>(tx, reportSql(filter))
-    })
+    // The two statements run at the same time on two backends where PostgreSQL has a connection to spare,
+    // reading one snapshot, so their breakdowns count the same screenings (see `readOneSnapshot`).
+    const rows = (
+      await this.database.readOneSnapshot<Row>(
+        [
+          sql`set local work_mem = '64MB'`,
+          sql`set local max_parallel_workers_per_gather = 0`,
+          sql`set local jit = off`,
+          sql`set local enable_sort = off`,
+        ],
+        REPORT_PARTS.map((part) => reportSql(filter, part)),
+        this.hooks,
+      )
+    ).flat()
     const cells = new Map<string, Figures>()
     const cellKey = (r: Row, set: SetName) =>
       `${r.grp}\u0000${set}\u0000${r.direction ?? ''}\u0000${set === 'month' ? r.month : set === 'hsCode' ? r.hs_code : set === 'tradeCountry' ? r.trade_country : set === 'customsOffice' ? r.customs_office : ''}`

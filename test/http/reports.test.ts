@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { createTestApp, screenAsOfficer, type TestApp } from '../helpers/test-app.ts'
+import { TradeReportService } from '../../src/services/trade-report.ts'
+import { createTestApp, screenAsOfficer, type TestApp, usingPostgres } from '../helpers/test-app.ts'
 
 let t: TestApp
 beforeAll(async () => {
@@ -217,6 +218,54 @@ describe('GET /v1/reports/pops-trade counts', () => {
       expect.objectContaining({ month: '2025-07', declarations: 1 }),
     ])
   })
+})
+
+describe('GET /v1/reports/pops-trade on one snapshot', () => {
+  it.runIf(usingPostgres)(
+    'leaves a screening committed while the report runs out of both of its statements',
+    async () => {
+      at('2025-09-10T02:00:00Z')
+      const declaration = (id: string) => ({
+        id,
+        direction: 'import',
+        tradeCountry: 'FR',
+        customsOffice: '7204',
+      })
+      await screen({
+        declaration: declaration('SNAP-1'),
+        lines: [line(1, { quantity: { value: 7, unit: 'kg' } })],
+      })
+      const { services } = t.runtime
+      let screened = 0
+      // The month and HS-code statement and the country and office one run on two backends; this
+      // screening is committed after the first exported its snapshot, before the second started.
+      const reports = new TradeReportService(services.database, services.registry, services.nomenclature, {
+        exported: async () => {
+          screened++
+          await screen({
+            declaration: declaration('SNAP-2'),
+            lines: [line(1, { quantity: { value: 5, unit: 'kg' } })],
+          })
+        },
+      })
+      const r = await reports.report({ from: '2025-09-01', to: '2025-09-30' })
+      expect(screened).toBe(1)
+      const one = { declarations: 1, lines: 1, kilograms: 7 }
+      expect(r.totals).toMatchObject(one)
+      const [imports] = r.totals.directions
+      expect(imports).toMatchObject(one)
+      expect(imports!.byMonth).toEqual([expect.objectContaining(one)])
+      expect(imports!.byHsCode).toEqual([expect.objectContaining(one)])
+      expect(imports!.byTradeCountry).toEqual([expect.objectContaining({ tradeCountry: 'FR', ...one })])
+      expect(imports!.byCustomsOffice).toEqual([expect.objectContaining({ customsOffice: '7204', ...one })])
+      // The next report counts both.
+      const after = await json('from=2025-09-01&to=2025-09-30')
+      expect(after.totals).toMatchObject({ declarations: 2, lines: 2, kilograms: 12 })
+      expect(after.totals.directions[0].byTradeCountry).toEqual([
+        expect.objectContaining({ tradeCountry: 'FR', declarations: 2, lines: 2, kilograms: 12 }),
+      ])
+    },
+  )
 })
 
 describe('GET /v1/reports/pops-trade formats and access', () => {
