@@ -10,6 +10,8 @@ RUN npm run build \
 ENV HOST=0.0.0.0 PORT=3000 DATA_DIR=/app/data
 # As `npm start`: a 1 GiB heap limit keeps V8's heap growth between collections small (README "Operations").
 ENV NODE_OPTIONS=--max-old-space-size=1024
+# At most two malloc arenas: memory Node's helper threads free stays resident otherwise (README "Operations").
+ENV MALLOC_ARENA_MAX=2
 EXPOSE 3000
 # The code and dependencies stay root's and read-only to the server; only the embedded database's
 # directory (unused with DATABASE_URL) is the server user's.
