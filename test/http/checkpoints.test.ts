@@ -7,10 +7,10 @@ import { join } from 'node:path'
 import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readCheckpointsFile, readPublicKeysFile, verifyFile } from '../../src/cli/verify-file.ts'
-import { type AuditEventBody, hashEvent } from '../../src/core/audit-chain.ts'
 import { canonicalJson } from '../../src/core/canonical-json.ts'
 import type { Checkpoint } from '../../src/core/checkpoint.ts'
 import { queryRows } from '../../src/db/client.ts'
+import { relink } from '../helpers/relink-chain.ts'
 import { createTestApp, type TestApp } from '../helpers/test-app.ts'
 
 let t: TestApp
@@ -165,34 +165,7 @@ describe('offline verification against checkpoints', () => {
     await db.execute(sql`alter table audit_checkpoints disable trigger user`)
     try {
       const from = await change(db)
-      const rows = await queryRows<Record<string, unknown>>(
-        db,
-        sql`select sequence, at, action, actor, subject, decision, registry_version, request_id, payload::text as payload, prev_hash
-          from audit_events where sequence >= ${from} order by sequence`,
-      )
-      let [prev] = await queryRows<{ hash: string }>(
-        db,
-        sql`select hash from audit_events where sequence = ${from - 1}`,
-      )
-      for (const r of rows) {
-        const body: AuditEventBody = {
-          sequence: Number(r.sequence),
-          at: new Date(r.at as string).toISOString(),
-          action: r.action as AuditEventBody['action'],
-          actor: r.actor as AuditEventBody['actor'],
-          subject: r.subject as Record<string, string>,
-          decision: r.decision as string | null,
-          registryVersion: r.registry_version as string | null,
-          requestId: r.request_id as string | null,
-          payload: JSON.parse(r.payload as string),
-          prevHash: prev!.hash,
-        }
-        const hash = hashEvent(body)
-        await db.execute(
-          sql`update audit_events set prev_hash = ${body.prevHash}, hash = ${hash} where sequence = ${body.sequence}`,
-        )
-        prev = { hash }
-      }
+      await relink(db, from)
       // The owner also removes the checkpoints that would give the rewrite away.
       await db.execute(sql`delete from audit_checkpoints where sequence >= ${from}`)
     } finally {

@@ -5,11 +5,10 @@
  */
 import { sql } from 'drizzle-orm'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type AuditEventBody, hashEvent } from '../../src/core/audit-chain.ts'
 import { canonicalJson } from '../../src/core/canonical-json.ts'
 import { type Checkpoint, signCheckpoint } from '../../src/core/checkpoint.ts'
-import { queryRows } from '../../src/db/client.ts'
 import { generateSigningKey } from '../../src/services/audit-signer.ts'
+import { relink } from '../helpers/relink-chain.ts'
 import { createTestApp, type TestApp } from '../helpers/test-app.ts'
 
 let t: TestApp | null = null
@@ -71,38 +70,6 @@ async function asOwner(app: TestApp, change: (db: TestApp['runtime']['database']
   } finally {
     await db.execute(sql`alter table audit_events enable trigger user`)
     await db.execute(sql`alter table audit_checkpoints enable trigger user`)
-  }
-}
-
-/** Recomputes every hash from `from` on, so the chain itself is consistent again (checkpoints are left). */
-async function relink(db: TestApp['runtime']['database']['db'], from: number) {
-  const rows = await queryRows<Record<string, unknown>>(
-    db,
-    sql`select sequence, at, action, actor, subject, decision, registry_version, request_id, payload::text as payload
-      from audit_events where sequence >= ${from} order by sequence`,
-  )
-  let [prev] = await queryRows<{ hash: string }>(
-    db,
-    sql`select hash from audit_events where sequence = ${from - 1}`,
-  )
-  for (const r of rows) {
-    const body: AuditEventBody = {
-      sequence: Number(r.sequence),
-      at: new Date(r.at as string).toISOString(),
-      action: r.action as AuditEventBody['action'],
-      actor: r.actor as AuditEventBody['actor'],
-      subject: r.subject as Record<string, string>,
-      decision: r.decision as string | null,
-      registryVersion: r.registry_version as string | null,
-      requestId: r.request_id as string | null,
-      payload: JSON.parse(r.payload as string),
-      prevHash: prev!.hash,
-    }
-    const hash = hashEvent(body)
-    await db.execute(
-      sql`update audit_events set prev_hash = ${body.prevHash}, hash = ${hash} where sequence = ${body.sequence}`,
-    )
-    prev = { hash }
   }
 }
 
