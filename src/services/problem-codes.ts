@@ -241,7 +241,7 @@ export const PROBLEM_CODES = {
     meaning:
       '导出、校验或影响报告的并发已满 · the maximum of exports, verifications and impact reports are running',
     handling: RETRY,
-    on: ['exportAuditEvents', 'verifyAuditChain', 'registryVersionImpact'],
+    on: ['exportAuditEvents', 'verifyAuditChain', 'registryVersionImpact', 'popsTradeReport', 'decisionLog'],
   },
   NOT_READY: {
     status: 503,

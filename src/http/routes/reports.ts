@@ -83,6 +83,9 @@ export async function reportRoutes(app: App, { tradeReport, database, nomenclatu
       const { format, direction } = request.query
       const from = request.query.from ?? `${today.slice(0, 4)}-01-01`
       const to = request.query.to ?? (from > today ? `${from.slice(0, 4)}-12-31` : today)
+      // A long read like the exports: a year's report keeps two backends busy for seconds, the first on
+      // the pool screenings use, so reports at once are bounded by the exports' slots (503 beyond them).
+      app.longReads.hold(reply)
       const report = await tradeReport.report({ from, to, direction })
       const name = `popscreen-pops-trade-${from}-${to}`
       if (format === 'csv') {
