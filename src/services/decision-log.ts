@@ -142,8 +142,8 @@ const shanghai = (v: string) =>
 
 /**
  * The decision log's CSV rows (no header) as `COPY … TO STDOUT` statements, one per window of
- * `windowSize` audit sequences (~25,000 lines, ~7 MB: the next window fits the read-ahead of
- * `Database#copyOut` while the current one streams), whose output is what `decisionLogCsv` writes:
+ * `windowSize` audit sequences (~25,000 lines, ~7 MB; PostgreSQL builds the next window, up to the
+ * read-ahead of `Database#copyOut`, while the current one streams), whose output is what `decisionLogCsv` writes:
  * PostgreSQL builds and quotes the cells and the server only pipes bytes (`Database#copyOut`). Building
  * each row in JavaScript — the driver's parsing of 23 columns, the cells, csv-stringify — held the export
  * to ~12,000 rows/s on the loaded bench machine. COPY takes no parameters: filter values, the HS texts

@@ -5,6 +5,7 @@ import {
   decisionLogCsvHeader,
   decisionLogXlsx,
   type Labels,
+  XLSX_PAGE_ROWS,
 } from '../../reports/decision-log.ts'
 import { POPS_TRADE_HTML_CSP, popsTradeCsv, popsTradeHtml } from '../../reports/pops-trade-render.ts'
 import { decisionLogCsvCopy, decisionLogPages, groupNamesByVersion } from '../../services/decision-log.ts'
@@ -152,15 +153,22 @@ export async function reportRoutes(app: App, { tradeReport, database, nomenclatu
         hsText: (code) => nomenclature.describe(code)?.description ?? null,
         groupNames: (version, id) => names.get(version)?.get(id),
       }
-      const pages = decisionLogPages(db, filter)
       if (format === 'xlsx')
         return streamBody(
           request,
           reply,
           XLSX_TYPE,
-          decisionLogXlsx(pages, labels, { filter, exportedAt: new Date() }),
+          decisionLogXlsx(decisionLogPages(db, filter, XLSX_PAGE_ROWS), labels, {
+            filter,
+            exportedAt: new Date(),
+          }),
         )
-      return streamBody(request, reply, 'text/csv; charset=utf-8', decisionLogCsv(pages, labels))
+      return streamBody(
+        request,
+        reply,
+        'text/csv; charset=utf-8',
+        decisionLogCsv(decisionLogPages(db, filter), labels),
+      )
     },
   )
 }
