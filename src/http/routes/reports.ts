@@ -5,7 +5,7 @@ import {
   decisionLogCsvHeader,
   decisionLogXlsx,
   type Labels,
-  XLSX_PAGE_ROWS,
+  xlsxPageRows,
 } from '../../reports/decision-log.ts'
 import { POPS_TRADE_HTML_CSP, popsTradeCsv, popsTradeHtml } from '../../reports/pops-trade-render.ts'
 import { decisionLogCsvCopy, decisionLogPages, groupNamesByVersion } from '../../services/decision-log.ts'
@@ -158,7 +158,7 @@ export async function reportRoutes(app: App, { tradeReport, database, nomenclatu
           request,
           reply,
           XLSX_TYPE,
-          decisionLogXlsx(decisionLogPages(db, filter, XLSX_PAGE_ROWS), labels, {
+          decisionLogXlsx(decisionLogPages(db, filter, xlsxPageRows(database.driver)), labels, {
             filter,
             exportedAt: new Date(),
           }),
