@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { stringify } from 'csv-stringify/sync'
 import type ExcelJS from 'exceljs'
+import type { Database } from '../db/client.ts'
 import type { DecisionLogFilter, DecisionLogRow } from '../services/decision-log.ts'
 
 /** Excel keeps at most this many characters in a cell (Excel specifications and limits). */
@@ -143,7 +144,7 @@ const XLSX_BACKLOG_BYTES = 256 << 10
  * PostgreSQL 100; on PGlite, whose single connection answers a page query far more slowly, 2,000 (the
  * XLSX of 50,000 lines took ~25 % longer in pages of 100 there, with the statistics gathered).
  */
-export function xlsxPageRows(driver: 'pg' | 'pglite'): number {
+export function xlsxPageRows(driver: Database['driver']): number {
   return driver === 'pg' ? 100 : 2_000
 }
 

@@ -2,6 +2,7 @@ import http from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { appendLog } from '../../scripts/append-log.ts'
+import { fillScreenedLines } from '../../scripts/fill-screened-lines.ts'
 import { type Driver, freePort, scratchStore, startServer } from '../../scripts/server-process.ts'
 import { loadConfig } from '../../src/config.ts'
 import { openRuntime } from '../../src/runtime.ts'
@@ -81,6 +82,50 @@ describe.each(drivers)('slow exports on $name', ({ name }) => {
         })
         expect(res.status).toBe(200)
         expect((await res.text()).trim().split('\n').length).toBeGreaterThan(4_000)
+        expect(server.child.exitCode, server.output()).toBeNull()
+      } finally {
+        await server.stop()
+      }
+    } finally {
+      await store.cleanup()
+    }
+  }, 300_000)
+
+  it('stalled decision-log exports (CSV and XLSX) are cut too, and free their slots', async () => {
+    const store = await scratchStore(name, 'popscreen-log-exports')
+    const port = await freePort()
+    try {
+      const runtime = await openRuntime(
+        loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: 'memory://', ...store.env }),
+      )
+      let auditor: string
+      try {
+        auditor = (await runtime.services.keys.create('auditor', 'auditor-log-exports', cliActor())).secret
+        // ~18 MB of CSV and ~10 MB of XLSX: more than a socket's buffers, so no stalled export can finish.
+        await fillScreenedLines(runtime.database.db, 60_000, { year: 2025 })
+      } finally {
+        await runtime.close()
+      }
+      const server = await startServer({ ...store.env, MAX_EVENT_LOOP_DELAY_MS: '0' }, port)
+      try {
+        const url = (format: string) =>
+          `${server.baseUrl}/v1/reports/decision-log?from=2025-01-01&to=2025-12-31&format=${format}`
+        const answers = await Promise.all(
+          ['csv', 'xlsx', 'csv', 'xlsx'].map((format) => stalledExport(url(format), auditor)),
+        )
+        expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200])
+        // Every slot (EXPORT_CONCURRENCY, 4) is held: a fifth export waits its turn.
+        expect((await fetch(url('csv'), { headers: { authorization: `Bearer ${auditor}` } })).status).toBe(
+          503,
+        )
+
+        const cut = () => server.output().split('client reads too slowly').length - 1
+        const deadline = Date.now() + 60_000
+        while (cut() < 4 && Date.now() < deadline) await sleep(500)
+        expect(cut()).toBe(4)
+        const res = await fetch(url('csv'), { headers: { authorization: `Bearer ${auditor}` } })
+        expect(res.status).toBe(200)
+        expect((await res.text()).trim().split('\n').length).toBe(60_001)
         expect(server.child.exitCode, server.output()).toBeNull()
       } finally {
         await server.stop()

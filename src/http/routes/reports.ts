@@ -129,8 +129,10 @@ export async function reportRoutes(app: App, { tradeReport, database, nomenclatu
       const from = rest.from ?? `${today.slice(0, 8)}01`
       const to = rest.to ?? [from, today].sort()[1]!
       const filter = { ...rest, from, to }
-      // An export like the audit chain's: a slot of the long reads and their own connections.
+      // An export like the audit chain's: a slot of the long reads and their own connections, and cut like it
+      // when the client reads too slowly (or not at all), or it would hold both for as long as it liked.
       app.longReads.hold(reply)
+      const { minBytesPerSecond } = app.longReads
       const db = database.exportDb
       const names = await groupNamesByVersion(db)
       reply.header(
@@ -147,7 +149,7 @@ export async function reportRoutes(app: App, { tradeReport, database, nomenclatu
           yield decisionLogCsvHeader()
           yield* rows
         }
-        return streamBody(request, reply, 'text/csv; charset=utf-8', body())
+        return streamBody(request, reply, 'text/csv; charset=utf-8', body(), minBytesPerSecond)
       }
       const labels: Labels = {
         hsText: (code) => nomenclature.describe(code)?.description ?? null,
@@ -162,12 +164,14 @@ export async function reportRoutes(app: App, { tradeReport, database, nomenclatu
             filter,
             exportedAt: new Date(),
           }),
+          minBytesPerSecond,
         )
       return streamBody(
         request,
         reply,
         'text/csv; charset=utf-8',
         decisionLogCsv(decisionLogPages(db, filter), labels),
+        minBytesPerSecond,
       )
     },
   )
