@@ -14,6 +14,11 @@
  * checkpoints (issue #19: ≥ 0.95×) and of one without the per-line fact table (issue #17: ≥ 0.90×).
  * BENCH_WITHOUT=checkpoints (or lineFacts, or none) narrows them.
  *
+ * BENCH_SEMI_SPACE_MIB=8 adds one more build: the full service with V8's young generation capped
+ * (`--max-semi-space-size=8`), its 20-line screening divided by the full service's. Node 24 sizes the young
+ * generation by the host's or the container's memory, so that ratio is what a smaller one costs
+ * (README Operations, "Memory and the young generation").
+ *
  * To add a row, add a comparison (a subject and the baseline it is divided by). BENCH_LINES=1,50 and
  * BENCH_DRIVERS=PostgreSQL narrow a run; BENCH_CPU_PROFILE_DIR=dir has the server write `node --cpu-prof`
  * profiles there.
@@ -42,8 +47,13 @@ const WITHOUT_GOALS: Record<LeftOut, number> = { checkpoints: 0.95, lineFacts: 0
 const WITHOUT = (process.env.BENCH_WITHOUT ?? 'checkpoints,lineFacts')
   .split(',')
   .filter((part): part is LeftOut => part in WITHOUT_GOALS)
-/** The server a target is sent to: the full service, or a comparison build leaving something out. */
-type Build = 'full' | LeftOut
+/** Semi-space size (MiB) of the young-generation comparison build; none without BENCH_SEMI_SPACE_MIB. */
+const SEMI_SPACE_MIB = Number(process.env.BENCH_SEMI_SPACE_MIB ?? 0)
+/**
+ * The server a target is sent to: the full service, a comparison build leaving something out, or the full
+ * service with its young generation capped at SEMI_SPACE_MIB.
+ */
+type Build = 'full' | LeftOut | 'smallYoungGeneration'
 
 /** What one load-generator run sends. */
 interface Target {
@@ -79,7 +89,24 @@ function comparisons(keys: Record<Build, string>): Comparison[] {
     ...LINES.map((lines) => screeningComparison(lines, { screener: keys.full })),
     ...decMessageComparisons({ screener: keys.full }),
     ...WITHOUT.map((leftOut) => withoutComparison(leftOut, keys)),
+    ...(SEMI_SPACE_MIB > 0 ? [youngGenerationComparison(keys)] : []),
   ]
+}
+
+/** The 20-line screening of the full service against the same service with a smaller young generation. */
+function youngGenerationComparison(keys: Record<Build, string>): Comparison {
+  const subject = screeningTarget(20, keys.full)
+  return {
+    label: `20 lines, V8's default ÷ --max-semi-space-size=${SEMI_SPACE_MIB}`,
+    goal: false,
+    baseline: {
+      ...subject,
+      name: `${subject.name}, --max-semi-space-size=${SEMI_SPACE_MIB}`,
+      key: keys.smallYoungGeneration,
+      build: 'smallYoungGeneration',
+    },
+    subject,
+  }
 }
 
 /** The 1-line screening of the full service against the same screening of a build without `leftOut`. */
@@ -273,6 +300,15 @@ interface ComparisonResult {
 interface DriverResult {
   health: Measurement
   results: ComparisonResult[]
+  /** Each build's server: resident and peak resident MiB after the last round. */
+  memory: Partial<Record<Build, { rss: number; peak: number }>>
+}
+
+/** A process's resident and peak resident memory in MiB (Linux /proc). */
+function residentMiB(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN)
+  return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 }
 }
 
 /** A running server of one build: where to send load and whose CPU to read. */
@@ -292,13 +328,17 @@ async function startBuild(driver: Driver, build: Build) {
       LOG_LEVEL: 'warn',
       RATE_LIMIT_MAX: '1000000000',
       RATE_LIMIT_IP_MAX: '1000000000',
-      ...(build === 'full' ? {} : { BENCH_WITHOUT: build }),
+      ...(build === 'full' || build === 'smallYoungGeneration' ? {} : { BENCH_WITHOUT: build }),
     }
     const server = await startServer(
       env,
       await freePort(),
       'bench/server.ts',
-      PROFILE_DIR && build === 'full' ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
+      PROFILE_DIR && build === 'full'
+        ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`]
+        : build === 'smallYoungGeneration'
+          ? [`--max-semi-space-size=${SEMI_SPACE_MIB}`]
+          : [],
     )
     return {
       screener,
@@ -315,7 +355,11 @@ async function startBuild(driver: Driver, build: Build) {
 }
 
 async function benchDriver(driver: Driver): Promise<DriverResult> {
-  const builds: Build[] = ['full', ...WITHOUT]
+  const builds: Build[] = [
+    'full',
+    ...WITHOUT,
+    ...(SEMI_SPACE_MIB > 0 ? (['smallYoungGeneration'] as const) : []),
+  ]
   const started: Awaited<ReturnType<typeof startBuild>>[] = []
   try {
     for (const build of builds) started.push(await startBuild(driver, build))
@@ -343,6 +387,7 @@ async function benchDriver(driver: Driver): Promise<DriverResult> {
       }
     return {
       health,
+      memory: Object.fromEntries(builds.map((b) => [b, residentMiB(servers[b].pid)])),
       results: list.map((comparison, i) => {
         const { baseline, subject } = rounds[i]!
         return {
@@ -371,7 +416,7 @@ function row(m: Measurement, baseline: Measurement | undefined): string {
   return `| ${m.target.name} | ${n(r.rps)} | ${lines > 1 ? n(r.rps * lines) : ''} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${ratio} | ${n(r.cpuPerRequest)} | ${m.failures} | ${m.audit ? batchSummary(m.audit) : ''} |`
 }
 
-function report(driver: Driver, { health, results }: DriverResult): boolean {
+function report(driver: Driver, { health, results, memory }: DriverResult): boolean {
   console.log(
     `\n${driver}: ${CONNECTIONS} connections; ${ROUNDS} alternating rounds of ${SECONDS} s per row (health: one)`,
   )
@@ -391,6 +436,11 @@ function report(driver: Driver, { health, results }: DriverResult): boolean {
       `${comparison.label}: ${ratio.toFixed(2)}× (rounds ${roundRatios.map((x) => x.toFixed(2)).join(', ')}); server CPU per baseline ÷ per subject request ${cpu.toFixed(2)}${comparison.minRatio === undefined ? '' : `; goal ≥ ${comparison.minRatio}×: ${ratio >= comparison.minRatio ? 'met' : 'not met'}`}`,
     )
   }
+  console.log(
+    `server memory after the last round (resident, peak MiB): ${Object.entries(memory)
+      .map(([build, m]) => `${build} ${n(m.rss)}, ${n(m.peak)}`)
+      .join('; ')}`,
+  )
   if (driver === 'PostgreSQL') {
     const scored = results.filter((r) => r.comparison.goal)
     const ratios = scored.map((r) => derived(r.subject).rps / derived(r.baseline).rps)
