@@ -7,7 +7,9 @@ import { bootstrapAdminKey } from './services/bootstrap-key.ts'
 
 async function main(): Promise<void> {
   const config = loadConfig()
-  const runtime = await openRuntime(config, (err) => console.error('database pool error:', err.message))
+  const runtime = await openRuntime(config, (err) =>
+    console.error('database error (pooled connection or background ANALYZE):', err.message),
+  )
   const app = await buildApp({ config, services: runtime.services })
   runtime.services.registry.startPolling(config.REGISTRY_POLL_MS, (err) =>
     app.log.warn({ err }, 'registry refresh failed'),

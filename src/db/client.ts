@@ -6,6 +6,7 @@ import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import pg from 'pg'
 import { projectFile } from '../project-files.ts'
+import { type AutoAnalyze, startAutoAnalyze } from './auto-analyze.ts'
 import { MarkingClient } from './connect-failure.ts'
 import { copyOut } from './copy-out.ts'
 import { type LockOwner, lockDataDir } from './data-dir-lock.ts'
@@ -75,6 +76,11 @@ export interface DatabaseOptions {
   /** Connections of the long-read pool (PostgreSQL). */
   exportPoolSize?: number
   onPoolError?: (err: Error) => void
+  /**
+   * PGlite with a data directory: how often to look for tables to ANALYZE (auto-analyze.ts). Default
+   * 60 s, autovacuum's own `autovacuum_naptime`.
+   */
+  autoAnalyzeMs?: number
 }
 
 /**
@@ -170,13 +176,20 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   // Before PGlite touches the files: a second process must stop here, not after it read them (§10).
   const lock = inMemory ? null : lockDataDir(options.dataDir)
   let client: PGlite
+  let autoAnalyze: AutoAnalyze | null = null
   try {
     client = await Embedded.create(inMemory ? undefined : options.dataDir)
     // PGlite has no autovacuum, so nothing ever gathers the planner's statistics: a table that grew since
     // it was made is planned as the empty table it was. Gathered at every start (a sample of each table):
     // the XLSX decision log of 50,000 lines took 6.5 s without them and 3 s with them, in pages of 100
-    // rows 65 s against 4 s. A database in memory starts empty: nothing to gather.
-    if (!inMemory) await client.exec('analyze')
+    // rows 65 s against 4 s. A database in memory starts empty: nothing to gather. While the server runs,
+    // auto-analyze.ts keeps them as autovacuum would.
+    if (!inMemory) {
+      await client.exec('analyze')
+      autoAnalyze = startAutoAnalyze(client, options.autoAnalyzeMs ?? 60_000, (err) =>
+        options.onPoolError?.(err),
+      )
+    }
   } catch (err) {
     lock?.release()
     throw err
@@ -200,6 +213,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       }),
     close: async () => {
       try {
+        await autoAnalyze?.stop()
         await client.close()
       } finally {
         lock?.release()

@@ -40,4 +40,24 @@ describe.skipIf(Boolean(process.env.DATABASE_URL))('the embedded database', () =
       await reopened.close()
     }
   }, 60_000)
+
+  it('gathers them again while it runs, once a table changed by more than autovacuum would allow', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'popscreen-stats-'))
+    dirs.push(dir)
+    const database = await openDatabase({ dataDir: dir, autoAnalyzeMs: 200 })
+    try {
+      await database.migrate()
+      // Statistics taken when it opened: the migrated tables are empty.
+      expect(await plannerRows(database.db, 'screening_lines')).toBeLessThan(1)
+      await fillScreenedLines(database.db, 2_000, { year: 2025 })
+      // PGlite flushes its change counters at most once a second, after a statement.
+      const deadline = Date.now() + 20_000
+      while ((await plannerRows(database.db, 'screening_lines')) < 2_000 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 250))
+      expect(await plannerRows(database.db, 'screening_lines')).toBe(2_000)
+      expect(await plannerRows(database.db, 'screenings')).toBeGreaterThan(0)
+    } finally {
+      await database.close()
+    }
+  }, 60_000)
 })
