@@ -12,8 +12,6 @@ const STALE_TABLES = `
   order by s.n_mod_since_analyze desc`
 
 export interface AutoAnalyze {
-  /** Analyses the stale tables now; the timer calls it. Resolves with the tables analysed. */
-  run(): Promise<string[]>
   /** Stops the timer and waits for a run in progress. */
   stop(): Promise<void>
 }
@@ -31,28 +29,24 @@ export function startAutoAnalyze(
   intervalMs: number,
   onError: (err: Error) => void,
 ): AutoAnalyze {
-  let running: Promise<string[]> | null = null
-  const run = () => {
-    running ??= (async () => {
-      try {
-        const { rows } = await client.query<{ name: string }>(STALE_TABLES)
-        for (const { name } of rows) await client.exec(`analyze ${name}`)
-        return rows.map((r) => r.name)
-      } finally {
-        running = null
-      }
-    })()
-    return running
+  let running: Promise<void> | null = null
+  const run = async () => {
+    const { rows } = await client.query<{ name: string }>(STALE_TABLES)
+    for (const { name } of rows) await client.exec(`analyze ${name}`)
   }
   const timer = setInterval(() => {
-    run().catch((err: Error) => onError(err))
+    // A run that outlasts the interval (a very large table) is not started twice.
+    running ??= run()
+      .catch((err: Error) => onError(err))
+      .finally(() => {
+        running = null
+      })
   }, intervalMs)
   timer.unref()
   return {
-    run,
     stop: async () => {
       clearInterval(timer)
-      await running?.catch(() => {})
+      await running
     },
   }
 }

@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
 import { sql } from 'drizzle-orm'
 import { afterEach, describe, expect, it } from 'vitest'
 import { fillScreenedLines } from '../../scripts/fill-screened-lines.ts'
+import { startAutoAnalyze } from '../../src/db/auto-analyze.ts'
 import { openDatabase, queryRows } from '../../src/db/client.ts'
 
 const dirs: string[] = []
@@ -60,4 +62,17 @@ describe.skipIf(Boolean(process.env.DATABASE_URL))('the embedded database', () =
       await database.close()
     }
   }, 60_000)
+
+  it('reports a failed run and keeps trying', async () => {
+    const client = await PGlite.create()
+    await client.close()
+    const errors: string[] = []
+    const auto = startAutoAnalyze(client, 20, (err) => errors.push(err.message))
+    try {
+      await expect.poll(() => errors.length, { timeout: 5_000 }).toBeGreaterThanOrEqual(2)
+      expect(errors[0]).toMatch(/closed/i)
+    } finally {
+      await auto.stop()
+    }
+  })
 })
