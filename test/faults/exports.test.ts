@@ -3,7 +3,13 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { appendLog } from '../../scripts/append-log.ts'
 import { fillScreenedLines } from '../../scripts/fill-screened-lines.ts'
-import { type Driver, freePort, scratchStore, startServer } from '../../scripts/server-process.ts'
+import {
+  type Driver,
+  freePort,
+  type ServerProcess,
+  scratchStore,
+  startServer,
+} from '../../scripts/server-process.ts'
 import { loadConfig } from '../../src/config.ts'
 import { openRuntime } from '../../src/runtime.ts'
 import { cliActor } from '../../src/services/actor.ts'
@@ -28,6 +34,14 @@ function stalledExport(url: string, key: string) {
     })
     req.on('error', reject)
   })
+}
+
+/** The streams `server` has cut for a client reading too slowly, once there are `expected` or after 60 s. */
+async function cutForSlowReading(server: ServerProcess, expected: number): Promise<number> {
+  const cut = () => server.output().split('client reads too slowly').length - 1
+  const deadline = Date.now() + 60_000
+  while (cut() < expected && Date.now() < deadline) await sleep(500)
+  return cut()
 }
 
 describe.each(drivers)('slow exports on $name', ({ name }) => {
@@ -73,10 +87,7 @@ describe.each(drivers)('slow exports on $name', ({ name }) => {
 
         // Under EXPORT_MIN_BYTES_PER_SECOND (64 KiB/s over 10 s) the stalled streams are cut, which frees
         // their slots: a client that reads then gets the whole log.
-        const cut = () => server.output().split('client reads too slowly').length - 1
-        const deadline = Date.now() + 60_000
-        while (cut() < 4 && Date.now() < deadline) await sleep(500)
-        expect(cut()).toBe(4)
+        expect(await cutForSlowReading(server, 4)).toBe(4)
         const res = await fetch(`${server.baseUrl}/v1/audit/events?format=ndjson`, {
           headers: { authorization: `Bearer ${keys.auditor}` },
         })
@@ -119,10 +130,7 @@ describe.each(drivers)('slow exports on $name', ({ name }) => {
           503,
         )
 
-        const cut = () => server.output().split('client reads too slowly').length - 1
-        const deadline = Date.now() + 60_000
-        while (cut() < 4 && Date.now() < deadline) await sleep(500)
-        expect(cut()).toBe(4)
+        expect(await cutForSlowReading(server, 4)).toBe(4)
         const res = await fetch(url('csv'), { headers: { authorization: `Bearer ${auditor}` } })
         expect(res.status).toBe(200)
         expect((await res.text()).trim().split('\n').length).toBe(60_001)
